@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Rebuild every model package (random init, ONNX, manifest, goldens, examples).
+# Uses Debian's python (torch 1.13, onnx 1.12); the pyenv python3 on PATH has no torch.
+# Then checks the goldens with onnxruntime-node if node_modules is installed.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-/usr/bin/python3}
+for build in */build.py; do
+  echo "== ${build%/build.py}"
+  "$PY" "$build"
+done
+echo "== tokenizer_cases.json"
+"$PY" -m armature_models.tokenizer
+if [ -d ../node_modules/onnxruntime-node ]; then
+  node verify_goldens.mjs
+fi

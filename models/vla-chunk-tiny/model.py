@@ -1,0 +1,40 @@
+"""vla-chunk-tiny: a tiny VLA that regresses a whole action chunk in one pass (OFT-style head).
+
+Two cameras + instruction + Franka proprio -> 8 normalized joint_position actions x 8 dims.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from armature_models.nets import ObservationEncoder, mlp
+
+
+@dataclass(frozen=True)
+class Config:
+    vocab_size: int
+    max_length: int = 16
+    num_cameras: int = 2
+    state_dim: int = 8
+    action_dim: int = 8
+    chunk_length: int = 8
+    obs_dim: int = 128
+    head_hidden: int = 256
+
+
+class VlaChunkTiny(nn.Module):
+    """forward(image_agentview, image_eye_in_hand, tokens, token_mask, state) -> actions [B, chunk, action_dim] (normalized)."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = ObservationEncoder(num_cameras=cfg.num_cameras, vocab_size=cfg.vocab_size,
+                                          max_length=cfg.max_length, state_dim=cfg.state_dim, out_dim=cfg.obs_dim)
+        self.head = mlp([cfg.obs_dim, cfg.head_hidden, cfg.chunk_length * cfg.action_dim])
+
+    def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
+                token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        h = self.encoder([image_agentview, image_eye_in_hand], tokens, token_mask, state)
+        return self.head(h).reshape(-1, self.cfg.chunk_length, self.cfg.action_dim)

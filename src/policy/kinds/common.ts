@@ -1,0 +1,63 @@
+import type { Manifest } from '../manifest.ts';
+import type { ActionChunk, InferenceStats, PolicyMetadata } from '../types.ts';
+import { ArmatureError } from '../../errors.ts';
+
+export function policyMetadata(m: Manifest): PolicyMetadata {
+  return {
+    name: m.name,
+    kind: m.kind,
+    horizon: m.chunk_length,
+    controlRateHz: m.control_rate_hz,
+    embodiments: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.action])),
+    cameras: m.cameras.map((c) => c.name),
+    proprioFields: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.proprio.fields.map((f) => f.name)])),
+  };
+}
+
+/** The model produced NaN/Inf: never let that reach scheduling (the safety layer also checks). */
+export class NonFiniteActionError extends ArmatureError {
+  constructor(model: string, index: number) {
+    super('policy.non_finite', `model ${model} produced a non-finite action value at flat index ${index}; the command was not used (check inputs and the exported graph)`);
+  }
+}
+
+/**
+ * Denormalize a model's [horizon x dim] output into a new ActionChunk
+ * (action = x * std + mean), rejecting non-finite values.
+ */
+export function makeChunk(args: {
+  manifest: Manifest;
+  embodiment: string;
+  normalized: Float32Array;
+  stamp: number;
+  t0: number;
+  stats?: Partial<InferenceStats>;
+}): ActionChunk {
+  const { manifest, embodiment, normalized } = args;
+  const action = manifest.embodiments[embodiment]!.action;
+  const dim = action.names.length;
+  const horizon = manifest.chunk_length;
+  if (normalized.length !== horizon * dim) {
+    throw new ArmatureError(
+      'policy.shape',
+      `model ${manifest.name} returned ${normalized.length} values, manifest promises chunk_length ${horizon} x ${dim} actions for '${embodiment}'`,
+    );
+  }
+  const out = new Float32Array(horizon * dim);
+  for (let k = 0; k < horizon; k++) {
+    for (let j = 0; j < dim; j++) {
+      const i = k * dim + j;
+      const v = normalized[i]! * action.std[j]! + action.mean[j]!;
+      if (!Number.isFinite(v)) throw new NonFiniteActionError(manifest.name, i);
+      out[i] = v;
+    }
+  }
+  return {
+    embodiment,
+    horizon,
+    dim,
+    actions: out,
+    stamp: args.stamp,
+    stats: { ...args.stats, latencyMs: performance.now() - args.t0 },
+  };
+}

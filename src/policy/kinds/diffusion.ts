@@ -1,0 +1,152 @@
+/**
+ * Diffusion policy: the encoder graph embeds the observation once per control
+ * step; the denoiser graph is called by a TypeScript sampler loop that reuses
+ * that embedding. Modes: full DDPM, DDIM-k, Streaming Diffusion Policy, RTI warm start.
+ */
+import type { Observation } from '../../observation/types.ts';
+import type { ActionChunk, InferOptions, Policy } from '../types.ts';
+import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
+import { makeChunk, policyMetadata } from './common.ts';
+import { Rng } from '../../util/random.ts';
+import {
+  makeSchedule,
+  sampleDdim,
+  sampleDdpm,
+  sampleRtiDdim,
+  StreamingBuffer,
+  SamplerError,
+  type Denoiser,
+  type NoiseSchedule,
+} from '../samplers/index.ts';
+import type { OnnxGraph } from '../onnx-graph.ts';
+
+export const DIFFUSION_MODES = ['ddpm', 'ddim', 'streaming', 'rti'] as const;
+export type DiffusionMode = (typeof DIFFUSION_MODES)[number];
+
+export interface DiffusionOptions {
+  mode?: DiffusionMode;
+  /** ddim: steps k (default 10); ddpm: steps (default T); rti: warm steps (default 2); streaming: denoiser calls per action (default 1) */
+  steps?: number;
+  /** DDIM grid for cold starts and for RTI's warm steps (default 10) */
+  ddimSteps?: number;
+  seed?: number;
+}
+
+export class DiffusionPolicy implements Policy {
+  readonly metadata;
+  readonly mode: DiffusionMode;
+  private readonly schedule: NoiseSchedule;
+  private readonly encoder: OnnxGraph;
+  private readonly denoiserGraph: OnnxGraph;
+  private readonly denoiser: Denoiser;
+  private rng: Rng;
+  private readonly seed: number;
+  private readonly horizon: number;
+  private readonly actionDim: number;
+  private readonly gripperDims: readonly number[];
+  private readonly perPositionInput: boolean;
+  private streaming: StreamingBuffer | null = null;
+  private previous: { actions: Float32Array; stamp: number } | null = null;
+
+  constructor(
+    private readonly pkg: ModelPackage,
+    private readonly opts: DiffusionOptions = {},
+  ) {
+    const m = pkg.manifest;
+    const d = m.diffusion!;
+    this.metadata = policyMetadata(m);
+    this.mode = opts.mode ?? 'ddim';
+    this.schedule = makeSchedule(d.schedule);
+    this.encoder = requireGraph(pkg, d.encoder);
+    this.denoiserGraph = requireGraph(pkg, d.denoiser);
+    const [, spec] = embodimentOf(pkg, undefined);
+    this.horizon = m.chunk_length;
+    this.actionDim = spec.action.names.length;
+    this.gripperDims = spec.action.gripper_dims;
+    this.seed = opts.seed ?? 0;
+    this.rng = new Rng(this.seed);
+    if (this.mode === 'streaming' && !d.per_position_timesteps) {
+      throw new SamplerError(`${m.name}: streaming needs a denoiser trained with per-position timesteps (manifest diffusion.per_position_timesteps is false); use ddim or rti`);
+    }
+    const tSpec = this.denoiserGraph.spec.inputs.find((t) => t.name === 'timesteps');
+    this.perPositionInput = (tSpec?.shape.length ?? 1) === 2;
+    const x = this.denoiserGraph.floatInput('noisy_actions');
+    const t = this.denoiserGraph.floatInput('timesteps');
+    this.denoiser = async (xIn, tIn) => {
+      x.set(xIn);
+      if (this.perPositionInput) t.set(tIn);
+      else t[0] = tIn[0]!;
+      return (await this.denoiserGraph.run())['prediction']!;
+    };
+  }
+
+  async predictChunk(obs: Observation, opts: InferOptions = {}): Promise<ActionChunk> {
+    const t0 = performance.now();
+    const [name, spec] = embodimentOf(this.pkg, opts.embodiment);
+    fillObservationInputs(this.pkg, this.encoder, obs, spec);
+    const emb = (await this.encoder.run())['obs_embedding']!;
+    this.denoiserGraph.floatInput('obs_embedding').set(emb);
+    const shape = { horizon: this.horizon, actionDim: this.actionDim };
+    const ddimSteps = this.opts.ddimSteps ?? 10;
+    let actions: Float32Array;
+    let nfe: number;
+    switch (this.mode) {
+      case 'ddpm': {
+        const r = await sampleDdpm({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps });
+        ({ actions, nfe } = r);
+        break;
+      }
+      case 'ddim': {
+        const r = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps ?? ddimSteps });
+        ({ actions, nfe } = r);
+        break;
+      }
+      case 'rti': {
+        const prev = this.previous;
+        if (!prev) {
+          ({ actions, nfe } = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: ddimSteps }));
+        } else {
+          // actions executed since the previous chunk's observation
+          const shift = Math.max(0, Math.round((obs.stamp - prev.stamp) * this.metadata.controlRateHz));
+          ({ actions, nfe } = await sampleRtiDdim({
+            ...shape,
+            denoiser: this.denoiser,
+            schedule: this.schedule,
+            rng: this.rng,
+            previous: prev.actions,
+            shift,
+            gripperDims: this.gripperDims,
+            numInferenceSteps: ddimSteps,
+            steps: this.opts.steps ?? 2,
+          }));
+        }
+        this.previous = { actions: actions.slice(), stamp: obs.stamp };
+        break;
+      }
+      case 'streaming': {
+        const buf = (this.streaming ??= new StreamingBuffer({ ...shape, schedule: this.schedule, stepsPerAction: this.opts.steps ?? 1, rng: this.rng }));
+        nfe = 0;
+        if (!buf.initialized) nfe += (await buf.initFromNoise(this.denoiser)).nfe;
+        const step = await buf.step(this.denoiser);
+        nfe += step.nfe;
+        // row 0: the clean action to execute now; rows 1..: the rolling buffer, noisier along the horizon
+        actions = new Float32Array(this.horizon * this.actionDim);
+        actions.set(step.action);
+        actions.set(buf.snapshot().subarray(0, (this.horizon - 1) * this.actionDim), this.actionDim);
+        break;
+      }
+    }
+    return makeChunk({ manifest: this.pkg.manifest, embodiment: name, normalized: actions, stamp: obs.stamp, t0, stats: { nfe } });
+  }
+
+  /** new episode: forget warm starts and restart the noise sequence, so episodes are reproducible */
+  reset(): void {
+    this.streaming = null;
+    this.previous = null;
+    this.rng = new Rng(this.seed);
+  }
+
+  dispose(): Promise<void> {
+    return releasePackage(this.pkg);
+  }
+}

@@ -1,0 +1,45 @@
+/** Load any model package as a Policy, picking the implementation from the manifest's kind. */
+import { loadModelPackage } from './model-package.ts';
+import type { Policy } from './types.ts';
+import { ChunkRegressionPolicy } from './kinds/chunk-regression.ts';
+import { UniversalActionPolicy } from './kinds/universal-action.ts';
+import { DiffusionPolicy, DIFFUSION_MODES, type DiffusionMode } from './kinds/diffusion.ts';
+import { FlowPolicy, FLOW_MODES, type FlowMode } from './kinds/flow.ts';
+import type { TokenSelection } from '../actions/universal.ts';
+import { ArmatureError } from '../errors.ts';
+
+export interface LoadPolicyOptions {
+  /** diffusion: ddpm | ddim | streaming | rti; flow: euler | truncated | rti */
+  sampler?: string;
+  steps?: number;
+  seed?: number;
+  /** universal_action: how to pick a codebook entry */
+  selection?: TokenSelection;
+  intraOpThreads?: number;
+}
+
+function checkMode<T extends string>(kind: string, mode: string | undefined, allowed: readonly T[]): T | undefined {
+  if (mode === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(mode)) {
+    throw new ArmatureError('policy.sampler', `sampler '${mode}' does not apply to a ${kind} policy; choose one of ${allowed.join(', ')}`);
+  }
+  return mode as T;
+}
+
+export async function loadPolicy(dir: string, opts: LoadPolicyOptions = {}): Promise<Policy> {
+  const pkg = await loadModelPackage(dir, { intraOpThreads: opts.intraOpThreads });
+  const kind = pkg.manifest.kind;
+  if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {
+    throw new ArmatureError('policy.sampler', `--sampler applies to diffusion and flow policies; ${pkg.manifest.name} is ${kind}`);
+  }
+  switch (kind) {
+    case 'chunk_regression':
+      return new ChunkRegressionPolicy(pkg);
+    case 'universal_action':
+      return new UniversalActionPolicy(pkg, { selection: opts.selection });
+    case 'diffusion':
+      return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, seed: opts.seed });
+    case 'flow':
+      return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, seed: opts.seed });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A loaded model package: manifest, ONNX graphs, tokenizer, and the code that
+ * writes an Observation into graph inputs (cameras, language, proprio).
+ */
+import { join } from 'node:path';
+import { loadManifest, type Manifest, type EmbodimentSpec } from './manifest.ts';
+import { OnnxGraph, type GraphOptions } from './onnx-graph.ts';
+import { ImagePreprocessor } from '../observation/image.ts';
+import { WordTokenizer } from '../observation/language.ts';
+import { assembleProprio } from '../observation/proprio.ts';
+import type { Observation } from '../observation/types.ts';
+import { ManifestError, ObservationError } from '../errors.ts';
+
+export interface ModelPackage {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly graphs: ReadonlyMap<string, OnnxGraph>;
+  readonly tokenizer: WordTokenizer | null;
+  readonly cameras: ReadonlyMap<string, ImagePreprocessor>;
+}
+
+export async function loadModelPackage(dir: string, opts: GraphOptions = {}): Promise<ModelPackage> {
+  const manifest = loadManifest(dir);
+  const graphs = new Map<string, OnnxGraph>();
+  try {
+    for (const [name, spec] of Object.entries(manifest.graphs)) graphs.set(name, await OnnxGraph.load(dir, name, spec, opts));
+  } catch (e) {
+    await Promise.all([...graphs.values()].map((g) => g.release()));
+    throw e;
+  }
+  const tokenizer = manifest.language ? WordTokenizer.fromFile(join(dir, manifest.language.vocab), manifest.language) : null;
+  const cameras = new Map(manifest.cameras.map((c) => [c.name, new ImagePreprocessor(c)] as const));
+  return { dir, manifest, graphs, tokenizer, cameras };
+}
+
+export function requireGraph(pkg: ModelPackage, name: string): OnnxGraph {
+  const g = pkg.graphs.get(name);
+  if (!g) throw new ManifestError(`${pkg.dir}: graph '${name}' is required but not loaded`);
+  return g;
+}
+
+export function embodimentOf(pkg: ModelPackage, requested: string | undefined): [string, EmbodimentSpec] {
+  const entries = Object.entries(pkg.manifest.embodiments);
+  if (requested === undefined) {
+    if (entries.length === 1) return entries[0]!;
+    throw new ObservationError(
+      `${pkg.manifest.name} drives several embodiments [${entries.map(([n]) => n).join(', ')}]: pass one (--embodiment / InferOptions.embodiment)`,
+    );
+  }
+  const spec = pkg.manifest.embodiments[requested];
+  if (!spec) {
+    throw new ObservationError(
+      `${pkg.manifest.name} has no embodiment '${requested}'; it drives [${entries.map(([n]) => n).join(', ')}]`,
+    );
+  }
+  return [requested, spec];
+}
+
+/**
+ * Write the observation into every input of `graph` that the manifest maps:
+ * camera tensors, token ids + mask, and the embodiment's normalized proprio.
+ * Buffers are the graph's own, so this allocates nothing per step.
+ */
+export function fillObservationInputs(
+  pkg: ModelPackage,
+  graph: OnnxGraph,
+  obs: Observation,
+  embodiment: EmbodimentSpec,
+): void {
+  for (const cam of pkg.manifest.cameras) {
+    if (!graph.hasInput(cam.input)) continue;
+    const frame = obs.images[cam.name];
+    if (!frame) {
+      throw new ObservationError(
+        `observation has no image for camera '${cam.name}' (model ${pkg.manifest.name} needs [${pkg.manifest.cameras.map((c) => c.name).join(', ')}]; got [${Object.keys(obs.images).join(', ')}])`,
+      );
+    }
+    pkg.cameras.get(cam.name)!.run(frame, graph.floatInput(cam.input));
+  }
+  const lang = pkg.manifest.language;
+  if (lang && pkg.tokenizer && graph.hasInput(lang.input)) {
+    const ids = graph.inputs[lang.input] as BigInt64Array;
+    const mask = lang.mask_input && graph.hasInput(lang.mask_input) ? graph.floatInput(lang.mask_input) : undefined;
+    pkg.tokenizer.encode(obs.instruction, ids, mask);
+  }
+  if (graph.hasInput(embodiment.proprio.input)) {
+    assembleProprio(embodiment.proprio, obs.proprio, graph.floatInput(embodiment.proprio.input));
+  }
+}
+
+export async function releasePackage(pkg: ModelPackage): Promise<void> {
+  await Promise.all([...pkg.graphs.values()].map((g) => g.release()));
+}
