@@ -1,5 +1,5 @@
 /** Load any model package as a Policy, picking the implementation from the manifest's kind. */
-import { loadModelPackage } from './model-package.ts';
+import { loadModelPackage, type ModelPackage } from './model-package.ts';
 import type { Policy } from './types.ts';
 import { ChunkRegressionPolicy } from './kinds/chunk-regression.ts';
 import { UniversalActionPolicy } from './kinds/universal-action.ts';
@@ -27,7 +27,11 @@ function checkMode<T extends string>(kind: string, mode: string | undefined, all
 }
 
 export async function loadPolicy(dir: string, opts: LoadPolicyOptions = {}): Promise<Policy> {
-  const pkg = await loadModelPackage(dir, { intraOpThreads: opts.intraOpThreads });
+  return policyFromPackage(await loadModelPackage(dir, { intraOpThreads: opts.intraOpThreads }), opts);
+}
+
+/** Wrap an already loaded package (the caller keeps access to its graphs). */
+export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {}): Policy {
   const kind = pkg.manifest.kind;
   if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {
     throw new ArmatureError('policy.sampler', `--sampler applies to diffusion and flow policies; ${pkg.manifest.name} is ${kind}`);

@@ -69,6 +69,8 @@ export class OnnxGraph {
   /** reusable input buffers, by input name (batch 1); fill them, then run() */
   readonly inputs: Record<string, TensorData>;
   private readonly feeds: Record<string, ort.Tensor>;
+  /** run() calls so far (benchmarks replay the same graph calls as a bare baseline) */
+  calls = 0;
 
   private constructor(
     readonly name: string,
@@ -126,6 +128,7 @@ export class OnnxGraph {
 
   /** Run with the current contents of `inputs`; returns output data by name. */
   async run(): Promise<Record<string, Float32Array>> {
+    this.calls++;
     const result = await this.session.run(this.feeds);
     const out: Record<string, Float32Array> = {};
     for (const t of this.spec.outputs) {
@@ -134,6 +137,11 @@ export class OnnxGraph {
       out[t.name] = tensor.data as Float32Array;
     }
     return out;
+  }
+
+  /** The bare onnxruntime call on the current inputs (the benchmark's baseline). */
+  bareRun(): Promise<ort.InferenceSession.ReturnType> {
+    return this.session.run(this.feeds);
   }
 
   /** Run with explicit feeds (any batch size): used by goldens and batched evaluation. */

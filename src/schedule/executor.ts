@@ -93,6 +93,7 @@ export class ChunkExecutor {
   private done: Done | null = null;
   private failure: { error: unknown } | null = null;
   private ticks = 0;
+  private latest: ActionChunk | null = null;
   private inferences = 0;
   private dropped = 0;
   private latencySumMs = 0;
@@ -116,6 +117,11 @@ export class ChunkExecutor {
     if (this.opts.replanThreshold !== undefined) return this.opts.replanThreshold;
     const expected = this.opts.expectedLatencyTicks ?? (this.inferences > 0 ? this.delaySum / this.inferences : 1);
     return Math.ceil(expected) + (this.opts.marginTicks ?? 1);
+  }
+
+  /** the most recent chunk handed to the schedule (for stats and path visualization) */
+  get lastChunk(): ActionChunk | null {
+    return this.latest;
   }
 
   get stats(): ExecutorStats {
@@ -176,6 +182,7 @@ export class ChunkExecutor {
     this.done = null;
     this.failure = null;
     this.ticks = this.inferences = this.dropped = 0;
+    this.latest = null;
     this.latencySumMs = this.delaySum = 0;
     this.schedule.reset();
     this.policy.reset();
@@ -214,6 +221,7 @@ export class ChunkExecutor {
   }
 
   private deliver(d: Done, tick: number): void {
+    this.latest = d.chunk;
     const obsTick = this.opts.timebase ? Math.min(stampToTick(d.chunk.stamp, this.opts.timebase), d.requestTick) : d.requestTick;
     this.inferences++;
     this.latencySumMs += d.latencyMs;

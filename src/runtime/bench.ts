@@ -1,0 +1,103 @@
+/**
+ * runtime.overhead_ratio_p50.<kind>: a full control step (observation in, safe
+ * command out, inference every tick) against the bare onnxruntime session.run
+ * calls the same step makes, interleaved in one process on the same inputs.
+ */
+import { join } from 'node:path';
+import type { BenchEntry } from '../bench/types.ts';
+import { loadModelPackage, releasePackage, type ModelPackage } from '../policy/model-package.ts';
+import { policyFromPackage } from '../policy/load.ts';
+import { loadRobot } from '../embodiment/registry.ts';
+import { ControlLoop } from './control-loop.ts';
+import { percentile, rawExampleObservation, restamp } from './bench-util.ts';
+
+export const MODELS_DIR = join(import.meta.dirname, '..', '..', 'models');
+
+/** The shipped package used to benchmark each policy kind. */
+export const BENCH_MODELS: Readonly<Record<string, string>> = {
+  chunk_regression: 'vla-chunk-tiny',
+  universal_action: 'uniact-tiny',
+  diffusion: 'diffusion-tiny',
+  flow: 'flow-tiny',
+};
+
+/** Replays, with bare session.run calls, exactly the graph calls one control step made. */
+function bareReplay(pkg: ModelPackage, before: Map<string, number>): () => Promise<void> {
+  const plan: Array<[() => Promise<unknown>, number]> = [];
+  for (const [name, g] of pkg.graphs) {
+    const n = g.calls - (before.get(name) ?? 0);
+    if (n > 0) plan.push([() => g.bareRun(), n]);
+  }
+  return async () => {
+    for (const [run, n] of plan) for (let i = 0; i < n; i++) await run();
+  };
+}
+
+function callCounts(pkg: ModelPackage): Map<string, number> {
+  return new Map([...pkg.graphs].map(([n, g]) => [n, g.calls]));
+}
+
+export async function benchOverhead(model: string, iterations = 300, warmup = 30): Promise<BenchEntry[]> {
+  const dir = join(MODELS_DIR, model);
+  const pkg = await loadModelPackage(dir);
+  try {
+    const policy = policyFromPackage(pkg, { seed: 0 });
+    const [embodiment, spec] = Object.entries(pkg.manifest.embodiments)[0]!;
+    const loop = new ControlLoop({
+      policy,
+      robot: loadRobot(spec.robot),
+      embodiment,
+      // infer on every tick, so every measured step contains the model calls
+      schedule: { mode: 'replan', actionsPerChunk: 1 },
+    });
+    const obs0 = rawExampleObservation(dir);
+    const rate = pkg.manifest.control_rate_hz;
+    let tick = 0;
+    const step = async () => {
+      const r = await loop.step(restamp(obs0, tick / rate), tick);
+      tick++;
+      if (r.error) throw r.error;
+    };
+    const before = callCounts(pkg);
+    await step();
+    const bare = bareReplay(pkg, before);
+    for (let i = 0; i < warmup; i++) {
+      await step();
+      await bare();
+    }
+    const control: number[] = [];
+    const baseline: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      // alternate the order so drift and cache effects hit both equally
+      const first = i % 2 === 0;
+      for (const which of first ? ['c', 'b'] : ['b', 'c']) {
+        const t0 = performance.now();
+        if (which === 'c') await step();
+        else await bare();
+        (which === 'c' ? control : baseline).push(performance.now() - t0);
+      }
+    }
+    const kind = pkg.manifest.kind;
+    const c50 = percentile(control, 50);
+    const b50 = percentile(baseline, 50);
+    const details = {
+      model: model,
+      graph_calls_per_step: [...pkg.graphs].map(([n, g]) => `${n}x${Math.round((g.calls - (before.get(n) ?? 0)) / (2 + warmup + iterations))}`).join(' '),
+      observation: Object.values(obs0.images).map((f) => (f.type === 'raw' ? `${f.encoding} ${f.width}x${f.height}` : f.format)).join(', '),
+      iterations,
+    };
+    return [
+      { name: `runtime.overhead_ratio_p50.${kind}`, value: c50 / b50, unit: 'ratio', target: '<= 1.05', ...details },
+      { name: `runtime.control_step_p50_ms.${kind}`, value: c50, unit: 'ms', p99_ms: percentile(control, 99), ...details },
+      { name: `runtime.session_run_p50_ms.${kind}`, value: b50, unit: 'ms', p99_ms: percentile(baseline, 99), ...details },
+    ];
+  } finally {
+    await releasePackage(pkg);
+  }
+}
+
+export async function benchRuntime(): Promise<BenchEntry[]> {
+  const out: BenchEntry[] = [];
+  for (const model of Object.values(BENCH_MODELS)) out.push(...(await benchOverhead(model)));
+  return out;
+}

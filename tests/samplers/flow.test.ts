@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { integrateFlow, sampleFlow } from '../../src/policy/samplers/flow.ts';
+import { SamplerError } from '../../src/policy/samplers/types.ts';
+import { Rng } from '../../src/util/random.ts';
+import { gaussianVelocity, maxAbsDiff, target } from './analytic.ts';
+
+const H = 6;
+const A = 4;
+const a0 = new Float32Array(H * A);
+for (let i = 0; i < H; i++) a0.set(target(i, A), i * A);
+
+describe('flow matching (Euler)', () => {
+  it('returns the point mass a0 with the exact field v = (a0 - x)/(1 - t), any step count', async () => {
+    for (const steps of [1, 2, 5, 10]) {
+      const calls: number[] = [];
+      const r = await sampleFlow({ velocity: gaussianVelocity({ mean: a0, calls }), steps, rng: new Rng(steps), horizon: H, actionDim: A });
+      expect(r.nfe).toBe(steps);
+      expect(calls.length).toBe(steps);
+      expect(calls[0]).toBe(0);
+      expect(calls[steps - 1]).toBeCloseTo(1 - 1 / steps, 12);
+      expect(maxAbsDiff(r.actions, a0)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('warm-starts at t0 from (1 - t0) noise + t0 actions', async () => {
+    const calls: number[] = [];
+    const r = await sampleFlow({
+      velocity: gaussianVelocity({ mean: a0, calls }),
+      steps: 3,
+      rng: new Rng(1),
+      warmStart: { actions: new Float32Array(H * A).fill(5), t0: 0.4 },
+      horizon: H,
+      actionDim: A,
+    });
+    expect(calls.map((t) => +t.toFixed(6))).toEqual([0.4, 0.6, 0.8]);
+    expect(maxAbsDiff(r.actions, a0)).toBeLessThan(1e-5);
+  });
+
+  it('one Euler step from t0 = 0.5 with v = const moves x by 0.5 v', async () => {
+    const x = new Float32Array(H * A).fill(1);
+    const nfe = await integrateFlow({ velocity: async (y) => new Float32Array(y.length).fill(2), x, t0: 0.5, steps: 1, horizon: H, actionDim: A });
+    expect(nfe).toBe(1);
+    expect(x[0]).toBeCloseTo(2, 6);
+  });
+
+  it('with many steps samples N(mean, std^2) data', async () => {
+    const Hb = 1000;
+    const mean = new Float32Array(Hb).fill(-0.2);
+    const r = await sampleFlow({ velocity: gaussianVelocity({ mean, std: 0.5 }), steps: 50, rng: new Rng(4), horizon: Hb, actionDim: 1 });
+    let m = 0;
+    for (const v of r.actions) m += v;
+    m /= Hb;
+    let s2 = 0;
+    for (const v of r.actions) s2 += (v - m) ** 2;
+    expect(m).toBeCloseTo(-0.2, 1);
+    expect(Math.sqrt(s2 / Hb)).toBeGreaterThan(0.45);
+    expect(Math.sqrt(s2 / Hb)).toBeLessThan(0.55);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const v = gaussianVelocity({ mean: a0, std: 0.3 });
+    const a = await sampleFlow({ velocity: v, steps: 5, rng: new Rng(8), horizon: H, actionDim: A });
+    const b = await sampleFlow({ velocity: v, steps: 5, rng: new Rng(8), horizon: H, actionDim: A });
+    const c = await sampleFlow({ velocity: v, steps: 5, rng: new Rng(9), horizon: H, actionDim: A });
+    expect(Array.from(a.actions)).toEqual(Array.from(b.actions));
+    expect(maxAbsDiff(a.actions, c.actions)).toBeGreaterThan(1e-3);
+  });
+
+  it('rejects bad t0, steps and warm-start length', async () => {
+    const v = gaussianVelocity({ mean: a0 });
+    const base = { velocity: v, rng: new Rng(1), horizon: H, actionDim: A };
+    await expect(sampleFlow({ ...base, steps: 0 })).rejects.toThrow(SamplerError);
+    await expect(sampleFlow({ ...base, steps: 2, warmStart: { actions: a0, t0: 1 } })).rejects.toThrow(/\[0, 1\)/);
+    await expect(sampleFlow({ ...base, steps: 2, warmStart: { actions: new Float32Array(3), t0: 0.5 } })).rejects.toThrow(/length 3/);
+  });
+});
