@@ -1,0 +1,170 @@
+/**
+ * Camera rendering for the simulator from Node: a headless Chromium page runs
+ * three.js (WebGL2, SwiftShader on CPU), gets the scene description once, then
+ * per step gets the state and renders every requested camera in one
+ * page.evaluate round trip. Pixels come back as one base64 string.
+ */
+import type { Page } from 'playwright-core';
+import type { RawImage } from '../../src/observation/types.ts';
+import { bundleBrowserEntry } from './bundle.ts';
+import { acquireBrowser } from './chromium.ts';
+import type { RenderPageApi } from './page-entry.ts';
+import { packArray, RenderSceneError, stateLayout, type RenderScene } from './scene-description.ts';
+import type { CameraRequest } from './three-scene.ts';
+
+export interface RenderRequest {
+  /** MuJoCo camera name */
+  readonly camera: string;
+  /** px; policies use 128 or 256 */
+  readonly width: number;
+  readonly height: number;
+  /**
+   * Also return depth: '16UC1' gives a RawImage in mm (0 = nothing hit or
+   * beyond 65.535 m, as in ROS depth images) plus metres; 'float' metres only.
+   */
+  readonly depth?: '16UC1' | 'float';
+}
+
+export interface RenderedCamera {
+  /** encoding 'rgb8', rows top to bottom */
+  readonly rgb: RawImage;
+  /** encoding '16UC1', mm, little-endian (when depth '16UC1' was asked) */
+  readonly depth?: RawImage;
+  /** z-depth along the camera's view axis, m; 0 = nothing hit */
+  readonly depthM?: Float32Array;
+}
+
+export interface HeadlessRendererOptions {
+  readonly scene: RenderScene;
+  /** background, linear RGB in [0, 1]; default black */
+  readonly background?: readonly [number, number, number];
+}
+
+export interface RenderCallOptions {
+  /** capture time stamped on the frames, s; default 0 */
+  readonly stamp?: number;
+}
+
+type PageWindow = { armatureRender: RenderPageApi };
+
+/** Depth in metres -> ROS 16UC1 (mm, little-endian, 0 = invalid). */
+export function depthTo16UC1(depthM: Float32Array, width: number, height: number, stamp: number): RawImage {
+  const out = new Uint8Array(width * height * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < width * height; i++) {
+    const mm = Math.round(depthM[i] * 1000);
+    view.setUint16(2 * i, mm > 0 && mm <= 0xffff ? mm : 0, true);
+  }
+  return { type: 'raw', encoding: '16UC1', width, height, step: width * 2, bigEndian: false, data: out, stamp };
+}
+
+export class HeadlessRenderer {
+  private closed = false;
+
+  private constructor(
+    private scene: RenderScene,
+    private readonly page: Page,
+    private readonly release: () => Promise<void>,
+    /** the WebGL renderer string, e.g. 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader ...))' */
+    readonly glRenderer: string,
+  ) {}
+
+  /** Open a page in the process's shared Chromium and upload the scene. */
+  static async create(opts: HeadlessRendererOptions): Promise<HeadlessRenderer> {
+    const script = await bundleBrowserEntry('render');
+    const { browser, release } = await acquireBrowser();
+    let page: Page | undefined;
+    try {
+      page = await browser.newPage({ viewport: { width: 64, height: 64 } });
+      await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
+      await page.addScriptTag({ content: script });
+      const gl = await page.evaluate(
+        ([d, bg]) => (globalThis as unknown as PageWindow).armatureRender.init(d, bg ?? undefined),
+        [opts.scene, opts.background ?? null] as const,
+      );
+      return new HeadlessRenderer(opts.scene, page, release, gl);
+    } catch (e) {
+      await page?.close().catch(() => undefined);
+      await release();
+      throw e;
+    }
+  }
+
+  /** Replace the scene (e.g. a new task's model) without restarting the page. */
+  async setScene(scene: RenderScene, background?: readonly [number, number, number]): Promise<void> {
+    this.assertOpen();
+    await this.page.evaluate(([d, bg]) => (globalThis as unknown as PageWindow).armatureRender.init(d, bg ?? undefined), [scene, background ?? null] as const);
+    this.scene = scene;
+  }
+
+  /**
+   * Render the cameras in `requests` at `state` (from extractState) in one round
+   * trip. Returns frames keyed by camera name.
+   */
+  async render(state: Float32Array, requests: readonly RenderRequest[], opts: RenderCallOptions = {}): Promise<Record<string, RenderedCamera>> {
+    this.assertOpen();
+    const n = stateLayout(this.scene).length;
+    if (state.length !== n) {
+      throw new RenderSceneError(`state has ${state.length} floats, the scene needs ${n}: extract it with extractState for this scene`);
+    }
+    const names = new Set(this.scene.cameras.map((c) => c.name));
+    const seen = new Set<string>();
+    for (const r of requests) {
+      if (!names.has(r.camera)) {
+        throw new RenderSceneError(`camera '${r.camera}' is not in the scene (has: ${[...names].join(', ') || 'none'}): name a camera defined in the MJCF`);
+      }
+      if (seen.has(r.camera)) throw new RenderSceneError(`camera '${r.camera}' requested twice in one render call: ask once per camera`);
+      seen.add(r.camera);
+    }
+    const pageReqs: CameraRequest[] = requests.map((r) => ({ camera: r.camera, width: r.width, height: r.height, depth: r.depth !== undefined }));
+    const b64 = await this.page.evaluate(
+      ([s, reqs]) => (globalThis as unknown as PageWindow).armatureRender.render(s, reqs),
+      [packArray(state).b64, pageReqs] as const,
+    );
+    const bytes = Buffer.from(b64, 'base64');
+    const stamp = opts.stamp ?? 0;
+    const out: Record<string, RenderedCamera> = {};
+    let o = 0;
+    for (const r of requests) {
+      const nrgb = r.width * r.height * 3;
+      const rgb: RawImage = {
+        type: 'raw',
+        encoding: 'rgb8',
+        width: r.width,
+        height: r.height,
+        step: r.width * 3,
+        data: new Uint8Array(bytes.subarray(o, o + nrgb)),
+        stamp,
+      };
+      o += nrgb;
+      if (r.depth === undefined) {
+        out[r.camera] = { rgb };
+        continue;
+      }
+      const nd = r.width * r.height * 4;
+      // copy: the base64 buffer's offset need not be 4-byte aligned
+      const depthM = new Float32Array(new Uint8Array(bytes.subarray(o, o + nd)).buffer);
+      o += nd;
+      out[r.camera] = r.depth === '16UC1' ? { rgb, depth: depthTo16UC1(depthM, r.width, r.height, stamp), depthM } : { rgb, depthM };
+    }
+    if (o !== bytes.length) {
+      throw new RenderSceneError(`render page returned ${bytes.length} bytes, expected ${o}: the page bundle and renderer.ts disagree; rebuild`);
+    }
+    return out;
+  }
+
+  /** Close the page; the shared browser closes with its last user. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.page.close();
+    } finally {
+      await this.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RenderSceneError('HeadlessRenderer is closed: create a new one');
+  }
+}

@@ -1,0 +1,295 @@
+/// <reference lib="dom" />
+/**
+ * Browser side: build a three.js scene from a RenderScene, apply per-frame
+ * state, and render MuJoCo cameras to pixels. Bundled for the page by
+ * bundle.ts; used by both the headless renderer and the live viewer.
+ *
+ * Colour: MuJoCo renders without gamma, so colour management is off and
+ * output is linear: an rgba of (1, 0, 0) lit at 0.5 reads back as 127.
+ * Lighting follows MuJoCo's fixed-function model (diffuse * n.l + ambient);
+ * three's lights divide by pi, so intensities are scaled by pi to match.
+ */
+import * as THREE from 'three';
+import {
+  stateLayout,
+  unpackArray,
+  type GeomDesc,
+  type MeshDesc,
+  type RenderScene,
+  type StateLayout,
+  RenderSceneError,
+} from './scene-description.ts';
+
+THREE.ColorManagement.enabled = false;
+
+/** an infinite MuJoCo plane (size 0) is drawn this many zfar wide */
+const INFINITE_PLANE_HALF = 0.5;
+
+function geometryFor(g: GeomDesc, meshes: readonly MeshDesc[], zfar: number): THREE.BufferGeometry {
+  const [a, b, c] = g.size;
+  switch (g.type) {
+    case 'plane': {
+      const hx = a > 0 ? a : zfar * INFINITE_PLANE_HALF;
+      const hy = b > 0 ? b : zfar * INFINITE_PLANE_HALF;
+      return new THREE.PlaneGeometry(2 * hx, 2 * hy); // in local xy, normal +z as in MuJoCo
+    }
+    case 'sphere':
+      return new THREE.SphereGeometry(a, 24, 16);
+    case 'ellipsoid':
+      return new THREE.SphereGeometry(1, 24, 16).scale(a, b, c);
+    case 'capsule':
+      // three's capsule/cylinder run along y; MuJoCo's along z
+      return new THREE.CapsuleGeometry(a, 2 * b, 8, 24).rotateX(Math.PI / 2);
+    case 'cylinder':
+      return new THREE.CylinderGeometry(a, a, 2 * b, 24).rotateX(Math.PI / 2);
+    case 'box':
+      return new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
+    case 'mesh': {
+      const m = g.mesh !== undefined ? meshes[g.mesh] : undefined;
+      if (m === undefined) throw new RenderSceneError(`geom '${g.name || g.id}' is a mesh without a mesh entry: rebuild the description with describeScene`);
+      const geo = new THREE.BufferGeometry();
+      geo.setAttribute('position', new THREE.BufferAttribute(unpackArray(m.vertices) as Float32Array, 3));
+      geo.setIndex(new THREE.BufferAttribute(new Uint32Array(unpackArray(m.faces)), 1));
+      geo.computeVertexNormals();
+      return geo;
+    }
+  }
+}
+
+function materialFor(g: GeomDesc): THREE.MeshPhongMaterial {
+  const [r, gr, b, a] = g.rgba;
+  const shininess = Math.max(1, g.shininess * 128);
+  // three's Blinn-Phong is normalised by (shininess / 2 + 1); MuJoCo's is not
+  // and carries a 1/4 visibility term: undo both so spec = mat specular * light
+  const spec = (4 * g.specular) / (0.5 * shininess + 1);
+  return new THREE.MeshPhongMaterial({
+    color: new THREE.Color(r, gr, b),
+    specular: new THREE.Color(spec, spec, spec),
+    shininess,
+    emissive: new THREE.Color(r * g.emission, gr * g.emission, b * g.emission),
+    transparent: a < 1,
+    opacity: a,
+  });
+}
+
+/** Set an object's matrix from a pose in the state vector (pos 3 + row-major 3x3). */
+function setPose(o: THREE.Object3D, s: Float32Array, i: number): void {
+  o.matrix.set(s[i + 3], s[i + 4], s[i + 5], s[i], s[i + 6], s[i + 7], s[i + 8], s[i + 1], s[i + 9], s[i + 10], s[i + 11], s[i + 2], 0, 0, 0, 1);
+  o.matrixWorldNeedsUpdate = true;
+}
+
+export interface ThreeSceneOptions {
+  /** background colour, linear RGB in [0, 1]; MuJoCo's default skybox is dark, we use black */
+  readonly background?: readonly [number, number, number];
+}
+
+/** A three.js scene that mirrors a MuJoCo scene description. */
+export class ThreeScene {
+  readonly scene = new THREE.Scene();
+  readonly layout: StateLayout;
+  readonly cameras = new Map<string, THREE.PerspectiveCamera>();
+  /** one object per described geom, in description order */
+  readonly geoms: THREE.Mesh[] = [];
+  private readonly lights: THREE.Object3D[] = [];
+  private readonly lightTargets: THREE.Object3D[] = [];
+  private readonly headlight: THREE.DirectionalLight | null = null;
+
+  constructor(readonly desc: RenderScene, opts: ThreeSceneOptions = {}) {
+    if (desc.format !== 'armature.scene/1') {
+      throw new RenderSceneError(`scene description format '${String(desc.format)}' is not 'armature.scene/1': regenerate it with describeScene`);
+    }
+    this.layout = stateLayout(desc);
+    const bg = opts.background ?? [0, 0, 0];
+    this.scene.background = new THREE.Color(bg[0], bg[1], bg[2]);
+    this.scene.matrixAutoUpdate = false;
+    const geoCache = new Map<number, THREE.BufferGeometry>();
+    for (const g of desc.geoms) {
+      let geo: THREE.BufferGeometry;
+      if (g.type === 'mesh' && g.mesh !== undefined) {
+        geo = geoCache.get(g.mesh) ?? geometryFor(g, desc.meshes, desc.zfar);
+        geoCache.set(g.mesh, geo);
+      } else {
+        geo = geometryFor(g, desc.meshes, desc.zfar);
+      }
+      const mesh = new THREE.Mesh(geo, materialFor(g));
+      mesh.matrixAutoUpdate = false;
+      mesh.name = g.name;
+      mesh.userData = { geomId: g.id, body: g.body };
+      this.geoms.push(mesh);
+      this.scene.add(mesh);
+    }
+    let ambient = new THREE.Color(0, 0, 0);
+    for (const l of desc.lights) {
+      const color = new THREE.Color(l.diffuse[0], l.diffuse[1], l.diffuse[2]);
+      ambient = ambient.add(new THREE.Color(l.ambient[0], l.ambient[1], l.ambient[2]));
+      let light: THREE.Light;
+      if (l.type === 'directional') light = new THREE.DirectionalLight(color, Math.PI);
+      else if (l.type === 'spot') light = new THREE.SpotLight(color, Math.PI, 0, (l.cutoff * Math.PI) / 180, 0, 0);
+      else light = new THREE.PointLight(color, Math.PI, 0, 0);
+      this.lights.push(light);
+      this.scene.add(light);
+      const target = light instanceof THREE.DirectionalLight || light instanceof THREE.SpotLight ? light.target : new THREE.Object3D();
+      this.lightTargets.push(target);
+      this.scene.add(target);
+    }
+    if (desc.headlight.active) {
+      const [hr, hg, hb] = desc.headlight.diffuse;
+      this.headlight = new THREE.DirectionalLight(new THREE.Color(hr, hg, hb), Math.PI);
+      this.scene.add(this.headlight, this.headlight.target);
+      ambient = ambient.add(new THREE.Color(...desc.headlight.ambient));
+    }
+    this.scene.add(new THREE.AmbientLight(ambient, Math.PI));
+    for (const c of desc.cameras) {
+      const cam = new THREE.PerspectiveCamera(c.fovy, 1, desc.znear, desc.zfar);
+      cam.matrixAutoUpdate = false;
+      cam.name = c.name;
+      this.cameras.set(c.name || `camera${c.id}`, cam);
+    }
+  }
+
+  /** Move geoms, cameras and lights to the poses in `state` (see extractState). */
+  applyState(state: Float32Array): void {
+    if (state.length !== this.layout.length) {
+      throw new RenderSceneError(`state has ${state.length} floats, this scene needs ${this.layout.length}: the state was extracted for another scene description`);
+    }
+    this.geoms.forEach((m, k) => setPose(m, state, this.layout.geomOffset + 12 * k));
+    [...this.cameras.values()].forEach((cam, k) => {
+      setPose(cam, state, this.layout.cameraOffset + 12 * k);
+      cam.updateMatrixWorld(true);
+    });
+    this.lights.forEach((l, k) => {
+      const o = this.layout.lightOffset + 6 * k;
+      l.position.set(state[o], state[o + 1], state[o + 2]);
+      this.lightTargets[k].position.set(state[o] + state[o + 3], state[o + 1] + state[o + 4], state[o + 2] + state[o + 5]);
+      l.updateMatrixWorld(true);
+      this.lightTargets[k].updateMatrixWorld(true);
+    });
+  }
+
+  /** The posed three.js camera for a MuJoCo camera name. */
+  camera(name: string): THREE.PerspectiveCamera {
+    const cam = this.cameras.get(name);
+    if (cam === undefined) {
+      throw new RenderSceneError(`camera '${name}' is not in the scene (has: ${[...this.cameras.keys()].join(', ') || 'none'}): name a camera defined in the MJCF`);
+    }
+    return cam;
+  }
+
+  /** Point MuJoCo's headlight along `cam`'s view, as MuJoCo does for the rendering camera. */
+  aimHeadlight(cam: THREE.Camera): void {
+    if (this.headlight === null) return;
+    cam.updateMatrixWorld();
+    const p = new THREE.Vector3().setFromMatrixPosition(cam.matrixWorld);
+    const fwd = new THREE.Vector3(0, 0, -1).transformDirection(cam.matrixWorld);
+    this.headlight.position.copy(p);
+    this.headlight.target.position.copy(p).add(fwd);
+    this.headlight.updateMatrixWorld(true);
+    this.headlight.target.updateMatrixWorld(true);
+  }
+}
+
+export interface CameraRequest {
+  readonly camera: string;
+  /** px */
+  readonly width: number;
+  readonly height: number;
+  /** also render z-depth (m along the camera's -z; 0 where nothing was hit) */
+  readonly depth?: boolean;
+}
+
+export interface CameraPixels {
+  /** RGB, rows top to bottom, width * height * 3 */
+  readonly rgb: Uint8Array;
+  /** z-depth, m, rows top to bottom; 0 = background */
+  readonly depth?: Float32Array;
+}
+
+const DEPTH_MATERIAL_VERTEX = `
+varying float vViewZ;
+void main() {
+  vec4 mv = modelViewMatrix * vec4(position, 1.0);
+  vViewZ = -mv.z;
+  gl_Position = projectionMatrix * mv;
+}`;
+const DEPTH_MATERIAL_FRAGMENT = `
+varying float vViewZ;
+void main() { gl_FragColor = vec4(vViewZ, 0.0, 0.0, 1.0); }`;
+
+/**
+ * Renders MuJoCo cameras off-screen and reads pixels back. One instance per
+ * WebGL context; render targets are cached per size.
+ */
+export class CameraRenderer {
+  private readonly colorTargets = new Map<string, THREE.WebGLRenderTarget>();
+  private readonly depthTargets = new Map<string, THREE.WebGLRenderTarget>();
+  private readonly depthMaterial = new THREE.ShaderMaterial({ vertexShader: DEPTH_MATERIAL_VERTEX, fragmentShader: DEPTH_MATERIAL_FRAGMENT });
+  private rgba = new Uint8Array(0);
+  private depthRgba = new Float32Array(0);
+
+  constructor(readonly renderer: THREE.WebGLRenderer) {
+    renderer.outputColorSpace = THREE.LinearSRGBColorSpace;
+  }
+
+  private target(cache: Map<string, THREE.WebGLRenderTarget>, w: number, h: number, float: boolean): THREE.WebGLRenderTarget {
+    const key = `${w}x${h}`;
+    let t = cache.get(key);
+    if (t === undefined) {
+      t = new THREE.WebGLRenderTarget(w, h, { type: float ? THREE.FloatType : THREE.UnsignedByteType, depthBuffer: true });
+      cache.set(key, t);
+    }
+    return t;
+  }
+
+  render(ts: ThreeScene, req: CameraRequest): CameraPixels {
+    const { width: w, height: h } = req;
+    if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && w <= 4096 && h <= 4096)) {
+      throw new RenderSceneError(`camera '${req.camera}' size ${w}x${h} is invalid: use integer sizes in 1..4096`);
+    }
+    const cam = ts.camera(req.camera);
+    if (cam.aspect !== w / h) {
+      cam.aspect = w / h;
+      cam.updateProjectionMatrix();
+    }
+    ts.aimHeadlight(cam);
+    const r = this.renderer;
+    const color = this.target(this.colorTargets, w, h, false);
+    r.setRenderTarget(color);
+    r.render(ts.scene, cam);
+    if (this.rgba.length !== w * h * 4) this.rgba = new Uint8Array(w * h * 4);
+    r.readRenderTargetPixels(color, 0, 0, w, h, this.rgba);
+    const rgb = new Uint8Array(w * h * 3);
+    const src = this.rgba;
+    for (let y = 0; y < h; y++) {
+      // GL rows start at the bottom
+      let si = (h - 1 - y) * w * 4;
+      let di = y * w * 3;
+      for (let x = 0; x < w; x++, si += 4, di += 3) {
+        rgb[di] = src[si];
+        rgb[di + 1] = src[si + 1];
+        rgb[di + 2] = src[si + 2];
+      }
+    }
+    let depth: Float32Array | undefined;
+    if (req.depth === true) {
+      const dt = this.target(this.depthTargets, w, h, true);
+      const bg = ts.scene.background;
+      ts.scene.background = null;
+      ts.scene.overrideMaterial = this.depthMaterial;
+      r.setRenderTarget(dt);
+      r.setClearColor(0x000000, 0);
+      r.clear();
+      r.render(ts.scene, cam);
+      ts.scene.overrideMaterial = null;
+      ts.scene.background = bg;
+      if (this.depthRgba.length !== w * h * 4) this.depthRgba = new Float32Array(w * h * 4);
+      r.readRenderTargetPixels(dt, 0, 0, w, h, this.depthRgba);
+      depth = new Float32Array(w * h);
+      for (let y = 0; y < h; y++) {
+        const si = (h - 1 - y) * w * 4;
+        for (let x = 0; x < w; x++) depth[y * w + x] = this.depthRgba[si + 4 * x];
+      }
+    }
+    r.setRenderTarget(null);
+    return depth === undefined ? { rgb } : { rgb, depth };
+  }
+}

@@ -1,0 +1,106 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadPolicy } from '../../src/policy/load.ts';
+import { loadManifest } from '../../src/policy/manifest.ts';
+import { loadObservationFile } from '../../src/observation/example.ts';
+import type { Policy } from '../../src/policy/types.ts';
+import { ObservationError } from '../../src/errors.ts';
+import { makeChunk, NonFiniteActionError } from '../../src/policy/kinds/common.ts';
+
+const MODELS = join(import.meta.dirname, '..', '..', 'models');
+const open: Policy[] = [];
+async function load(name: string, opts = {}): Promise<Policy> {
+  const p = await loadPolicy(join(MODELS, name), opts);
+  open.push(p);
+  return p;
+}
+const example = (name: string, file = 'observation.json') => loadObservationFile(join(MODELS, name, 'example', file));
+afterAll(async () => {
+  await Promise.all(open.map((p) => p.dispose()));
+});
+
+describe('every policy kind runs end to end on its shipped package', () => {
+  it.each(['vla-chunk-tiny', 'uniact-tiny', 'diffusion-tiny', 'flow-tiny'])('%s returns a finite chunk of the manifest shape', async (name) => {
+    const m = loadManifest(join(MODELS, name));
+    const policy = await load(name);
+    const [emb, spec] = Object.entries(m.embodiments)[0]!;
+    const chunk = await policy.predictChunk(example(name), { embodiment: emb });
+    expect(chunk.horizon).toBe(m.chunk_length);
+    expect(chunk.dim).toBe(spec.action.names.length);
+    expect(chunk.actions.length).toBe(m.chunk_length * spec.action.names.length);
+    expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    expect(chunk.stats.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('chunk regression output depends on the instruction and images', async () => {
+    const policy = await load('vla-chunk-tiny');
+    const obs = example('vla-chunk-tiny');
+    const a = await policy.predictChunk(obs);
+    const b = await policy.predictChunk({ ...obs, instruction: 'open the top drawer of the cabinet' });
+    const diff = a.actions.reduce((s, v, i) => s + Math.abs(v - b.actions[i]!), 0);
+    expect(diff).toBeGreaterThan(1e-4);
+  });
+
+  it('universal-action decodes the same backbone output for two embodiments with their own dims', async () => {
+    const policy = await load('uniact-tiny');
+    const franka = await policy.predictChunk(example('uniact-tiny'), { embodiment: 'franka' });
+    const agibot = await policy.predictChunk(example('uniact-tiny', 'observation_agibot.json'), { embodiment: 'agibot' });
+    expect(franka.dim).toBe(8);
+    expect(agibot.dim).toBe(16);
+    expect(franka.stats.universalToken).toBeGreaterThanOrEqual(0);
+    expect(franka.stats.universalToken).toBeLessThan(256);
+    await expect(policy.predictChunk(example('uniact-tiny'))).rejects.toThrow(/drives several embodiments \[franka, agibot\]/);
+    await expect(policy.predictChunk(example('uniact-tiny'), { embodiment: 'ur5' })).rejects.toThrow(ObservationError);
+  });
+
+  it('diffusion modes spend the expected denoiser evaluations and are seed-deterministic', async () => {
+    const obs = example('diffusion-tiny');
+    const ddim = await load('diffusion-tiny', { sampler: 'ddim', steps: 7, seed: 3 });
+    expect((await ddim.predictChunk(obs)).stats.nfe).toBe(7);
+    const again = await load('diffusion-tiny', { sampler: 'ddim', steps: 7, seed: 3 });
+    expect(Array.from((await again.predictChunk(obs)).actions)).toEqual(Array.from((await (async () => { ddim.reset(); return ddim.predictChunk(obs); })()).actions));
+    const ddpm = await load('diffusion-tiny', { sampler: 'ddpm' });
+    expect((await ddpm.predictChunk(obs)).stats.nfe).toBe(100);
+    const rti = await load('diffusion-tiny', { sampler: 'rti', steps: 2 });
+    expect((await rti.predictChunk(obs)).stats.nfe).toBe(10); // cold start
+    expect((await rti.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).stats.nfe).toBe(2); // warm
+    const streaming = await load('diffusion-tiny', { sampler: 'streaming', steps: 1 });
+    const first = await streaming.predictChunk(obs);
+    expect(first.stats.nfe).toBe(16); // staircase fill (15) + one step
+    expect((await streaming.predictChunk({ ...obs, stamp: 0.05 })).stats.nfe).toBe(1);
+  });
+
+  it('flow truncation runs up to every exit and reports which one answered', async () => {
+    const policy = await load('flow-tiny', { sampler: 'truncated' });
+    const chunk = await policy.predictChunk(example('flow-tiny'));
+    expect(chunk.stats.exitIndex).toBeGreaterThanOrEqual(0);
+    expect(chunk.stats.exitIndex).toBeLessThanOrEqual(2);
+    expect(chunk.stats.nfe).toBeGreaterThanOrEqual(10);
+  });
+
+  it('rejects samplers that do not fit the kind', async () => {
+    await expect(loadPolicy(join(MODELS, 'flow-tiny'), { sampler: 'ddpm' })).rejects.toThrow(/does not apply to a flow policy; choose one of euler, truncated, rti/);
+    await expect(loadPolicy(join(MODELS, 'vla-chunk-tiny'), { sampler: 'ddim' })).rejects.toThrow(/applies to diffusion and flow/);
+  });
+
+  it('names a missing camera', async () => {
+    const policy = await load('vla-chunk-tiny');
+    const obs = example('vla-chunk-tiny');
+    const { eye_in_hand: _drop, ...images } = obs.images;
+    await expect(policy.predictChunk({ ...obs, images })).rejects.toThrow(/no image for camera 'eye_in_hand'/);
+  });
+});
+
+describe('denormalization', () => {
+  it('applies std and mean and rejects NaN from the model', () => {
+    const manifest = loadManifest(join(MODELS, 'vla-chunk-tiny'));
+    const n = manifest.chunk_length * 8;
+    const chunk = makeChunk({ manifest, embodiment: 'franka', normalized: new Float32Array(n).fill(1), stamp: 0, t0: performance.now() });
+    const a = manifest.embodiments.franka!.action;
+    expect(chunk.actions[0]).toBeCloseTo(a.mean[0]! + a.std[0]!, 6);
+    const bad = new Float32Array(n);
+    bad[13] = Number.NaN;
+    expect(() => makeChunk({ manifest, embodiment: 'franka', normalized: bad, stamp: 0, t0: 0 })).toThrow(NonFiniteActionError);
+    expect(() => makeChunk({ manifest, embodiment: 'franka', normalized: new Float32Array(5), stamp: 0, t0: 0 })).toThrow(/returned 5 values/);
+  });
+});
