@@ -14,5 +14,6 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   { name: 'preprocess', run: async () => (await import('../observation/preprocess-bench.ts')).benchPreprocess() },
   { name: 'runtime', run: async () => (await import('../runtime/bench.ts')).benchRuntime() },
   { name: 'diffusion', run: async () => (await import('../policy/sampler-bench.ts')).benchSamplers() },
+  { name: 'sim.physics', run: async () => (await import('../../sim/physics/bench.ts')).benchPhysics() },
   { name: 'sim.render', run: async () => (await import('../../sim/render/bench.ts')).benchRender() },
 ];

@@ -179,12 +179,18 @@ function checkQ(chain: Chain, q: ArrayLike<number>): void {
  * Frames of every joint (after its rotation) and of the tip, in the robot base frame:
  * frames[i] for joint i, frames[n] for the tip. Pass `out` to avoid allocation.
  */
+// scratch matrices for linkFrames (JS is single-threaded and linkFrames does not re-enter)
+const SCRATCH_TMP = new Float64Array(16);
+const SCRATCH_ROT = new Float64Array(16);
+/** per-chain frame buffers for tipPosition, which runs every control tick in the safety filter */
+const TIP_FRAMES = new WeakMap<Chain, Float64Array[]>();
+
 export function linkFrames(chain: Chain, q: ArrayLike<number>, out?: Float64Array[]): Float64Array[] {
   checkQ(chain, q);
   const n = chain.origins.length;
   const frames = out ?? Array.from({ length: n + 1 }, () => new Float64Array(16));
-  const tmp = new Float64Array(16);
-  const rot = new Float64Array(16);
+  const tmp = SCRATCH_TMP;
+  const rot = SCRATCH_ROT;
   let prev = chain.base;
   for (let i = 0; i < n; i++) {
     mul4(prev, chain.origins[i], tmp);
@@ -203,7 +209,12 @@ export function forwardKinematics(chain: Chain, q: ArrayLike<number>): Float64Ar
 
 /** Tip position only, m (for workspace checks). */
 export function tipPosition(chain: Chain, q: ArrayLike<number>, out: Float64Array = new Float64Array(3)): Float64Array {
-  const t = forwardKinematics(chain, q);
+  let frames = TIP_FRAMES.get(chain);
+  if (!frames) {
+    frames = Array.from({ length: chain.origins.length + 1 }, () => new Float64Array(16));
+    TIP_FRAMES.set(chain, frames);
+  }
+  const t = linkFrames(chain, q, frames)[chain.origins.length]!;
   out[0] = t[3]; out[1] = t[7]; out[2] = t[11];
   return out;
 }
