@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ArmatureError } from '../errors.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerSimCommand } from './sim.ts';
 
 export function buildProgram(): Command {
   const program = new Command('armature')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerPolicyCommands(program);
+  registerSimCommand(program);
   registerBenchCommand(program);
   return program;
 }
