@@ -16,4 +16,5 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   { name: 'diffusion', run: async () => (await import('../policy/sampler-bench.ts')).benchSamplers() },
   { name: 'sim.physics', run: async () => (await import('../../sim/physics/bench.ts')).benchPhysics() },
   { name: 'sim.render', run: async () => (await import('../../sim/render/bench.ts')).benchRender() },
+  { name: 'sim.control', run: async () => (await import('../../sim/env/bench.ts')).benchSimControl() },
 ];
