@@ -12,3 +12,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 npm ci --no-audit --no-fund
+# rclnodejs is optional: without a sourced ROS 2 its install script fails and npm drops it.
+# Its own typings are still needed so tsc checks our rclnodejs transport against them.
+if [ ! -f node_modules/rclnodejs/package.json ]; then
+  npm install --ignore-scripts --no-save --no-audit --no-fund rclnodejs@2.2.0
+fi
