@@ -174,6 +174,11 @@ interface SampleTable {
   readonly y0: Int32Array;
   readonly y1: Int32Array;
   readonly wy: Float64Array;
+  /**
+   * true when every output pixel averages exactly a 2x2 source block (a 2x bilinear
+   * downscale at pixel centres), so the hot loop can skip the weights
+   */
+  readonly half: boolean;
 }
 
 const MAX_CACHED_TABLES = 16;
@@ -284,6 +289,9 @@ export class ImagePreprocessor {
     if (this.channels === 'mono') {
       if (raw.encoding === 'mono8') this.runColor(raw.data, raw.step, t, 0, 0, 0, 1, dst);
       else this.runLuma(raw.data, raw.step, t, ro, go, bo, dst);
+    } else if (t.half) {
+      if (this.channels === 'rgb') this.runColorHalf(raw.data, raw.step, t, ro, go, bo, dst);
+      else this.runColorHalf(raw.data, raw.step, t, bo, go, ro, dst);
     } else if (this.channels === 'rgb') {
       this.runColor(raw.data, raw.step, t, ro, go, bo, 3, dst);
     } else {
@@ -306,7 +314,8 @@ export class ImagePreprocessor {
         xs.i0[i] *= bpp;
         xs.i1[i] *= bpp;
       }
-      t = { srcWidth, srcHeight, bpp, nearest, x0: xs.i0, x1: xs.i1, wx: xs.w, y0: ys.i0, y1: ys.i1, wy: ys.w };
+      const half = !nearest && r.width === 2 * this.width && r.height === 2 * this.height;
+      t = { srcWidth, srcHeight, bpp, nearest, x0: xs.i0, x1: xs.i1, wx: xs.w, y0: ys.i0, y1: ys.i1, wy: ys.w, half };
       if (this.tables.size >= MAX_CACHED_TABLES) {
         const oldest = this.tables.keys().next().value;
         if (oldest !== undefined) this.tables.delete(oldest);
@@ -354,6 +363,29 @@ export class ImagePreprocessor {
           out[o + plane] = v1 * g1 + b1;
           out[o + 2 * plane] = v2 * g2 + b2;
         }
+      }
+    }
+  }
+
+  /** 2x downscale of 3 channels: each output is the mean of a 2x2 block (equal to bilinear there). */
+  private runColorHalf(d: Uint8Array, step: number, t: SampleTable, o0: number, o1: number, o2: number, out: Float32Array): void {
+    const W = this.width;
+    const H = this.height;
+    const plane = W * H;
+    const bpp = t.bpp;
+    const g0 = this.gain[0] * 0.25, b0 = this.bias[0];
+    const g1 = this.gain[1] * 0.25, b1 = this.bias[1];
+    const g2 = this.gain[2] * 0.25, b2 = this.bias[2];
+    const stride = 2 * bpp;
+    let o = 0;
+    for (let y = 0; y < H; y++) {
+      // x taps are evenly spaced by 2 pixels in a 2x downscale; p/q index the block's two rows
+      let p = t.y0[y] * step + t.x0[0];
+      let q = p + step;
+      for (let x = 0; x < W; x++, o++, p += stride, q += stride) {
+        out[o] = (d[p + o0] + d[p + bpp + o0] + d[q + o0] + d[q + bpp + o0]) * g0 + b0;
+        out[o + plane] = (d[p + o1] + d[p + bpp + o1] + d[q + o1] + d[q + bpp + o1]) * g1 + b1;
+        out[o + 2 * plane] = (d[p + o2] + d[p + bpp + o2] + d[q + o2] + d[q + bpp + o2]) * g2 + b2;
       }
     }
   }
