@@ -95,6 +95,14 @@ async function simulate(o: SimCliOptions): Promise<void> {
     ? await startViewerServer({ port: o.port, source: { type: 'live', scene: robot.renderScene, jointNames: robot.jointNames, instruction }, policyCameras: preset.cameras })
     : null;
   if (viewer) process.stderr.write(`viewer: open ${viewer.url}\n`);
+  // Ctrl-C ends the episode early and then the viewer, instead of killing mid-step
+  let interrupted = false;
+  const stop = new Promise<void>((resolve) =>
+    process.once('SIGINT', () => {
+      interrupted = true;
+      resolve();
+    }),
+  );
   const { packFrame, episodeToNdjson, EPISODE_FORMAT } = await import('../../sim/viewer/episode.ts');
   type Frame = ReturnType<typeof packFrame>;
   const frames: Frame[] = [];
@@ -120,6 +128,7 @@ async function simulate(o: SimCliOptions): Promise<void> {
           await new Promise((r) => setTimeout(r, dt * 1000));
         }
         void step;
+        return interrupted;
       },
     });
     if (o.record) {
@@ -144,9 +153,9 @@ async function simulate(o: SimCliOptions): Promise<void> {
     };
     if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else process.stdout.write(`ran ${result.ticks} ticks (${result.simTimeS.toFixed(2)} s sim) in ${result.wallS.toFixed(2)} s\n`);
-    if (viewer) {
+    if (viewer && !interrupted) {
       process.stderr.write(`episode finished; viewer still serving ${viewer.url}; Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await stop;
     }
   } finally {
     await viewer?.close();
