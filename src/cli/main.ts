@@ -8,6 +8,7 @@ import { ArmatureError } from '../errors.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerSimCommand } from './sim.ts';
+import { registerEvalCommand, registerTaskCommands } from './eval.ts';
 
 export function buildProgram(): Command {
   const program = new Command('armature')
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPolicyCommands(program);
   registerSimCommand(program);
+  registerTaskCommands(program);
+  registerEvalCommand(program);
   registerBenchCommand(program);
   return program;
 }

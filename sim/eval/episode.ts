@@ -1,0 +1,88 @@
+/**
+ * One evaluation episode under the LIBERO protocol: restore fixed init state i,
+ * 10 no-op settling steps, then policy steps until the goal holds (checked on
+ * physics after every step) or the step limit.
+ */
+import { join } from 'node:path';
+import type { Policy } from '../../src/policy/types.ts';
+import { ControlLoop } from '../../src/runtime/control-loop.ts';
+import type { RobotDescription } from '../../src/embodiment/description.ts';
+import type { ScheduleOptions } from '../../src/schedule/index.ts';
+import type { Observation } from '../../src/observation/types.ts';
+import { VideoEncoder } from '../dataset/video.ts';
+import type { TaskEnv } from '../tasks/task-env.ts';
+import { SETTLE_STEPS, type EpisodeResult, type EpisodeSpec } from './types.ts';
+
+export interface EpisodeContext {
+  env: TaskEnv;
+  policy: Policy;
+  robot: RobotDescription;
+  schedule: ScheduleOptions;
+  maxSteps: number;
+  /** folder for videos (relative names are stored in results) */
+  out: string;
+  fps: number;
+}
+
+/** The RGB bytes of a rendered frame, tightly packed (rgb8 frames from the renderer already are). */
+function rgbBytes(obs: Observation, camera: string): Uint8Array | null {
+  const f = obs.images[camera];
+  if (!f || f.type !== 'raw' || f.encoding !== 'rgb8') return null;
+  return f.step === f.width * 3 ? f.data : null;
+}
+
+export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promise<EpisodeResult> {
+  const t0 = performance.now();
+  const { env } = ctx;
+  const embodiment = Object.keys(ctx.policy.metadata.embodiments)[0]!;
+  const loop = new ControlLoop({ policy: ctx.policy, robot: ctx.robot, embodiment, schedule: ctx.schedule });
+  // restores fixed init state i and runs LIBERO's 10 no-op settling steps
+  env.reset(spec.init, { settleSteps: SETTLE_STEPS });
+  const base = {
+    ...spec,
+    instruction: env.instruction,
+  };
+  let video: VideoEncoder | null = null;
+  const videoFile = spec.video ? join('videos', `${spec.task}__init${String(spec.init).padStart(3, '0')}.mp4`) : undefined;
+  let steps = 0;
+  try {
+    for (; steps < ctx.maxSteps; ) {
+      const obs = await env.observe();
+      if (videoFile) {
+        const rgb = rgbBytes(obs, 'agentview');
+        if (rgb) {
+          const f = obs.images['agentview']!;
+          if (f.type === 'raw') video ??= await VideoEncoder.start({ file: join(ctx.out, videoFile), width: f.width, height: f.height, fps: ctx.fps });
+          await video!.write(rgb);
+        }
+      }
+      const r = await loop.step(obs, steps);
+      env.apply(r.command);
+      steps++;
+      if (env.success()) {
+        return finish('success', `goal reached at step ${steps}`);
+      }
+    }
+    return finish('timeout', `max steps ${ctx.maxSteps} reached`);
+  } catch (e) {
+    return finish('error', (e as Error).message);
+  } finally {
+    await video?.close().catch(() => undefined);
+  }
+
+  function finish(outcome: EpisodeResult['outcome'], reason: string): EpisodeResult {
+    const s = loop.stats();
+    const interventions = Object.values(s.safety.counts).reduce((a, b) => a + b, 0);
+    return {
+      ...base,
+      outcome,
+      success: outcome === 'success',
+      steps,
+      reason,
+      wallS: (performance.now() - t0) / 1000,
+      video_file: videoFile && video ? videoFile : undefined,
+      safety_interventions: interventions,
+      inferences: s.inferences,
+    };
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Evaluation orchestrator: plans (task, init) episodes, skips those already in
+ * `<out>/episodes.ndjson` (resume), runs the rest on worker processes, appends
+ * each result as it arrives, and writes results.json, results.md and report.html.
+ *
+ * Sharding: `shard {index, count}` keeps every count-th (task, init) pair, so N
+ * machines given shards 0..N-1 of the same config cover the evaluation exactly
+ * once; merge their episodes.ndjson files into one folder and run `armature eval
+ * --report-only` there to aggregate.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSuite } from '../tasks/suites.ts';
+import { EvalWorker, type FromWorker, type ToWorker } from './worker.ts';
+import { episodeKey, type EpisodeResult, type EpisodeSpec, type EvalConfig, type EvalSummary, type TaskSummary } from './types.ts';
+import { renderHtmlReport, renderMarkdown } from './report.ts';
+import { ArmatureError } from '../../src/errors.ts';
+
+export const EPISODES_FILE = 'episodes.ndjson';
+
+export function planEpisodes(config: Pick<EvalConfig, 'suite' | 'episodes' | 'tasks' | 'shard' | 'videosPerTask'>): EpisodeSpec[] {
+  const suite = loadSuite(config.suite);
+  const specs: EpisodeSpec[] = [];
+  let pair = 0;
+  suite.tasks.forEach((t, taskIndex) => {
+    if (config.tasks && !config.tasks.includes(taskIndex)) return;
+    if (config.episodes > t.initStates.length) {
+      throw new ArmatureError('eval.episodes', `task ${t.name} has ${t.initStates.length} fixed init states, --episodes asks for ${config.episodes}`);
+    }
+    for (let init = 0; init < config.episodes; init++, pair++) {
+      if (config.shard && pair % config.shard.count !== config.shard.index) continue;
+      specs.push({ suite: config.suite, taskIndex, task: t.name, init, video: init < config.videosPerTask });
+    }
+  });
+  return specs;
+}
+
+export function readEpisodes(out: string): EpisodeResult[] {
+  const file = join(out, EPISODES_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EpisodeResult);
+}
+
+/** `ran` episodes took `wallS` in this invocation (resumed ones are not timed again). */
+export function summarize(config: EvalConfig, results: readonly EpisodeResult[], run: { wallS: number; ran: number; policyName: string }): EvalSummary {
+  const { wallS, ran, policyName } = run;
+  const byTask = new Map<string, EpisodeResult[]>();
+  for (const r of [...results].sort((a, b) => a.taskIndex - b.taskIndex || a.init - b.init)) {
+    const list = byTask.get(r.task) ?? [];
+    list.push(r);
+    byTask.set(r.task, list);
+  }
+  const tasks: TaskSummary[] = [...byTask].map(([task, rs]) => {
+    const ok = rs.filter((r) => r.success);
+    return {
+      task,
+      instruction: rs[0]!.instruction,
+      episodes: rs.length,
+      successes: ok.length,
+      success_rate: ok.length / rs.length,
+      timeouts: rs.filter((r) => r.outcome === 'timeout').length,
+      errors: rs.filter((r) => r.outcome === 'error').length,
+      mean_steps_success: ok.length ? ok.reduce((a, r) => a + r.steps, 0) / ok.length : null,
+    };
+  });
+  const successes = results.filter((r) => r.success).length;
+  const { out: _out, ...rest } = config;
+  return {
+    suite: config.suite,
+    policy: policyName,
+    episodes: results.length,
+    successes,
+    success_rate: results.length ? successes / results.length : 0,
+    tasks,
+    seed: config.seed,
+    wall_s: wallS,
+    episodes_per_hour: wallS > 0 && ran > 0 ? (ran / wallS) * 3600 : 0,
+    workers: config.workers,
+    config: rest,
+  };
+}
+
+function progressLine(done: number, total: number, ok: number, t0: number): string {
+  const width = 30;
+  const filled = total ? Math.round((done / total) * width) : width;
+  const el = (performance.now() - t0) / 1000;
+  const eta = done ? (el / done) * (total - done) : 0;
+  return `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} episodes, success ${done ? ((ok / done) * 100).toFixed(1) : '0.0'}%, ${el.toFixed(0)} s elapsed, eta ${eta.toFixed(0)} s `;
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+/** Run `specs` on `n` child processes (or in this process when n = 0); calls onResult as each ends. */
+async function runOnWorkers(config: EvalConfig, specs: EpisodeSpec[], onResult: (r: EpisodeResult) => void): Promise<void> {
+  if (specs.length === 0) return;
+  if (config.workers <= 0) {
+    const w = new EvalWorker(config);
+    await w.init();
+    try {
+      for (const s of specs) onResult(await w.run(s));
+    } finally {
+      await w.close();
+    }
+    return;
+  }
+  // each task's episodes stay together so a worker reuses its task environment
+  const queue = [...specs];
+  const n = Math.min(config.workers, specs.length);
+  const children: ChildProcess[] = [];
+  await new Promise<void>((resolve, reject) => {
+    let running = n;
+    for (let i = 0; i < n; i++) {
+      const child = fork(WORKER_FILE, [], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, ARMATURE_EVAL_WORKER: '1' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      const send = (m: ToWorker) => child.send(m);
+      let lastTask: string | null = null;
+      const next = () => {
+        let idx = queue.findIndex((s) => s.task === lastTask);
+        if (idx < 0) idx = 0;
+        const spec = queue.splice(idx, 1)[0];
+        if (!spec) {
+          send({ type: 'stop' });
+          return;
+        }
+        lastTask = spec.task;
+        send({ type: 'episode', spec });
+      };
+      child.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') next();
+        else if (m.type === 'result') {
+          onResult(m.result);
+          next();
+        } else reject(new ArmatureError('eval.worker', `evaluation worker failed: ${m.message}`));
+      });
+      child.on('exit', (code) => {
+        if (code !== 0 && code !== null) reject(new ArmatureError('eval.worker', `evaluation worker exited with code ${code}`));
+        if (--running === 0) resolve();
+      });
+      send({ type: 'init', config });
+    }
+  }).finally(() => {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  });
+}
+
+export interface EvaluateOptions {
+  /** print a progress bar on stderr */
+  progress?: boolean;
+  policyName: string;
+}
+
+export async function evaluate(config: EvalConfig, opts: EvaluateOptions): Promise<EvalSummary> {
+  mkdirSync(config.out, { recursive: true });
+  const planned = planEpisodes(config);
+  const plannedKeys = new Set(planned.map(episodeKey));
+  const previous = readEpisodes(config.out).filter((r) => plannedKeys.has(episodeKey(r)));
+  const doneKeys = new Set(previous.map(episodeKey));
+  const todo = planned.filter((s) => !doneKeys.has(episodeKey(s)));
+  const results = [...previous];
+  const t0 = performance.now();
+  let ok = previous.filter((r) => r.success).length;
+  const file = join(config.out, EPISODES_FILE);
+  if (opts.progress && previous.length) process.stderr.write(`resuming: ${previous.length} of ${planned.length} episodes already in ${file}\n`);
+  if (opts.progress) process.stderr.write(progressLine(results.length, planned.length, ok, t0));
+  await runOnWorkers(config, todo, (r) => {
+    appendFileSync(file, JSON.stringify(r) + '\n');
+    results.push(r);
+    if (r.success) ok++;
+    if (opts.progress) process.stderr.write(progressLine(results.length, planned.length, ok, t0));
+  });
+  if (opts.progress) process.stderr.write('\n');
+  const wallS = (performance.now() - t0) / 1000;
+  const summary = summarize(config, results, { wallS, ran: todo.length, policyName: opts.policyName });
+  writeReports(config.out, summary, results);
+  return summary;
+}
+
+export function writeReports(out: string, summary: EvalSummary, results: readonly EpisodeResult[]): void {
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ ...summary, episodes_detail: results }, null, 2) + '\n');
+  writeFileSync(join(out, 'results.md'), renderMarkdown(summary));
+  writeFileSync(join(out, 'report.html'), renderHtmlReport(summary, results));
+}

@@ -1,0 +1,86 @@
+/** Evaluation: what is run (episodes), how (config) and what comes back (results). */
+
+export const SUITE_MAX_STEPS: Readonly<Record<string, number>> = { spatial: 220, object: 280, goal: 300, long: 520 };
+/** LIBERO runs this many no-op steps after reset before the policy acts */
+export const SETTLE_STEPS = 10;
+
+/** Which policy drives the episodes. */
+export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number } | { type: 'expert'; noise?: number };
+
+export interface EvalConfig {
+  suite: string;
+  policy: PolicySource;
+  /** fixed init states per task: 0 .. episodes-1 (before sharding) */
+  episodes: number;
+  /** subset of task indices (default all) */
+  tasks?: readonly number[];
+  /** shard k of n over (task, init) pairs, for spreading an evaluation over machines */
+  shard?: { index: number; count: number };
+  workers: number;
+  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: whole chunk */
+  replan?: number;
+  seed: number;
+  /** rendered camera size, px */
+  imageSize: number;
+  /** save an mp4 of the agentview camera for the first N episodes of each task */
+  videosPerTask: number;
+  /** output folder (results, report, videos); also the resume state */
+  out: string;
+  /** override the suite's max steps */
+  maxSteps?: number;
+}
+
+export interface EpisodeSpec {
+  suite: string;
+  taskIndex: number;
+  task: string;
+  init: number;
+  video: boolean;
+}
+
+export type EpisodeOutcome = 'success' | 'timeout' | 'error';
+
+export interface EpisodeResult extends EpisodeSpec {
+  outcome: EpisodeOutcome;
+  success: boolean;
+  /** policy steps taken (after settling) */
+  steps: number;
+  /** why it ended: 'goal reached at step 57', 'max steps 220 reached', or the error */
+  reason: string;
+  wallS: number;
+  /** relative path of the rollout video, when recorded */
+  video_file?: string;
+  instruction: string;
+  safety_interventions: number;
+  inferences: number;
+}
+
+export interface TaskSummary {
+  task: string;
+  instruction: string;
+  episodes: number;
+  successes: number;
+  success_rate: number;
+  timeouts: number;
+  errors: number;
+  mean_steps_success: number | null;
+}
+
+export interface EvalSummary {
+  suite: string;
+  policy: string;
+  episodes: number;
+  successes: number;
+  success_rate: number;
+  tasks: TaskSummary[];
+  seed: number;
+  wall_s: number;
+  episodes_per_hour: number;
+  workers: number;
+  config: Omit<EvalConfig, 'out'>;
+}
+
+/** Stable key of an episode, for resuming. */
+export function episodeKey(e: Pick<EpisodeSpec, 'suite' | 'task' | 'init'>): string {
+  return `${e.suite}/${e.task}/${e.init}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * One expert episode on a TaskEnv, through the real runtime path:
+ * observe -> ControlLoop (replan, 1 action per chunk) -> safety -> TaskEnv.apply.
+ */
+import { loadRobot } from '../../src/embodiment/registry.ts';
+import { ControlLoop } from '../../src/runtime/control-loop.ts';
+import { SimWorldView } from '../tasks/predicates.ts';
+import type { TaskEnv } from '../tasks/task-env.ts';
+import { ExpertPolicy, type ExpertNoise, type ExpertStatus } from './expert.ts';
+
+export interface ExpertEpisodeOptions {
+  env: TaskEnv;
+  /** init state index */
+  init: number;
+  /** policy steps after settling (LIBERO: 220 / 280 / 300 / 520) */
+  maxSteps: number;
+  noise?: ExpertNoise;
+  seed?: number;
+  /** keep running this many steps after success is first seen, and require it still holds (default 0) */
+  holdSteps?: number;
+  /** called every tick with the expert's status (debugging) */
+  onTick?: (tick: number, status: ExpertStatus) => void;
+}
+
+export interface ExpertEpisodeResult {
+  success: boolean;
+  /** policy steps taken */
+  steps: number;
+  /** safety interventions over the episode */
+  interventions: number;
+  status: ExpertStatus;
+}
+
+export async function runExpertEpisode(o: ExpertEpisodeOptions): Promise<ExpertEpisodeResult> {
+  const { env } = o;
+  env.reset(o.init);
+  const world = new SimWorldView(env.robot.sim, env.task);
+  const expert = new ExpertPolicy({ world, goal: env.task.goal, noise: o.noise, seed: o.seed ?? o.init });
+  const robot = loadRobot('franka/fr3');
+  const loop = new ControlLoop({ policy: expert, robot, embodiment: 'franka', schedule: { mode: 'replan', actionsPerChunk: 1 } });
+  let interventions = 0;
+  let successAt = -1;
+  let steps = 0;
+  for (let tick = 0; tick < o.maxSteps; tick++) {
+    const obs = await env.observe();
+    const step = await loop.step(obs, tick);
+    if (step.error) throw step.error;
+    interventions += step.command.interventions.length;
+    env.apply(step.command);
+    steps = tick + 1;
+    o.onTick?.(tick, expert.status());
+    if (env.success()) {
+      if (successAt < 0) successAt = tick;
+      if (tick - successAt >= (o.holdSteps ?? 0)) break;
+    } else successAt = -1;
+  }
+  await expert.dispose();
+  return { success: successAt >= 0, steps, interventions, status: expert.status() };
+}

@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ArmatureError } from '../errors.ts';
+
+const int = (v: string) => Number.parseInt(v, 10);
+
+/** "0-4,7" -> [0,1,2,3,4,7] */
+export function parseRanges(spec: string): number[] {
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new ArmatureError('cli.range', `cannot read range '${part}': use e.g. 0-4,7`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+export function registerTaskCommands(program: Command): void {
+  const tasks = program.command('tasks').description('LIBERO-style BDDL task files');
+  tasks
+    .command('parse')
+    .description('parse a BDDL task file and print it as JSON (or a file:line:col error)')
+    .argument('<file>', 'BDDL file')
+    .action(async (file: string) => {
+      const { parseBddl } = await import('../../sim/tasks/bddl/parser.ts');
+      const { taskToJson } = await import('../../sim/tasks/task.ts');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (cause) {
+        throw new ArmatureError('cli.file', `cannot read ${file}`, { cause });
+      }
+      process.stdout.write(JSON.stringify(taskToJson(parseBddl(text, file)), null, 2) + '\n');
+    });
+  tasks
+    .command('list')
+    .description('list the tasks of a suite')
+    .option('--suite <name>', 'spatial | object | goal | long', 'spatial')
+    .action(async (o: { suite: string }) => {
+      const { loadSuite } = await import('../../sim/tasks/suites.ts');
+      for (const [i, t] of loadSuite(o.suite).tasks.entries()) process.stdout.write(`${i}\t${t.name}\t${t.task.language}\t${t.initStates.length} init states\n`);
+    });
+}
+
+interface EvalCliOptions {
+  suite: string;
+  model?: string;
+  policy?: string;
+  sampler?: string;
+  steps?: number;
+  episodes: number;
+  workers: number;
+  tasks?: string;
+  shard?: string;
+  replan?: number;
+  seed: number;
+  imageSize: number;
+  videos: number;
+  out?: string;
+  json?: string;
+  maxSteps?: number;
+  noise: number;
+  progress: boolean;
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a policy on a task suite (LIBERO protocol: fixed init states, success rate per task)')
+    .requiredOption('--suite <name>', 'spatial | object | goal | long')
+    .option('--model <dir>', 'model package to evaluate')
+    .option('--policy <name>', "built-in policy instead of a model: 'expert' (scripted, privileged state)")
+    .option('--sampler <mode>', 'diffusion/flow sampling mode')
+    .option('--steps <n>', 'denoising / integration steps', int)
+    .option('--episodes <n>', 'fixed init states per task (0..n-1)', int, 50)
+    .option('--workers <n>', 'worker processes (0 = in this process)', int, 2)
+    .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
+    .option('--shard <k/n>', 'run shard k of n over (task, init) pairs, e.g. 0/4')
+    .option('--replan <n>', 'actions executed per chunk before replanning (default: whole chunk)', int)
+    .option('--seed <n>', 'seed for samplers and expert noise', int, 0)
+    .option('--image-size <px>', 'camera size', int, 128)
+    .option('--videos <n>', 'rollout videos per task (first n init states)', int, 1)
+    .option('--max-steps <n>', "override the suite's max steps", int)
+    .option('--noise <std>', 'expert: action noise std (m, rad)', Number.parseFloat, 0)
+    .option('--out <dir>', 'output folder: results.json, results.md, report.html, videos/ (resumable)')
+    .option('--json <file>', 'also write the per-task success rates as JSON here')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: EvalCliOptions) => {
+      if (!!o.model === !!o.policy) throw new ArmatureError('cli.eval', 'give exactly one of --model <dir> or --policy expert');
+      if (o.policy && o.policy !== 'expert') throw new ArmatureError('cli.eval', `unknown --policy '${o.policy}': the built-in policy is 'expert'`);
+      let shard: { index: number; count: number } | undefined;
+      if (o.shard) {
+        const m = /^(\d+)\/(\d+)$/.exec(o.shard);
+        if (!m || Number(m[1]) >= Number(m[2])) throw new ArmatureError('cli.eval', `--shard must be k/n with 0 <= k < n, got '${o.shard}'`);
+        shard = { index: Number(m[1]), count: Number(m[2]) };
+      }
+      const { evaluate } = await import('../../sim/eval/evaluate.ts');
+      const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
+      const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}`);
+      const summary = await evaluate(
+        {
+          suite: o.suite,
+          policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler, steps: o.steps } : { type: 'expert', noise: o.noise },
+          episodes: o.episodes,
+          tasks: o.tasks ? parseRanges(o.tasks) : undefined,
+          shard,
+          workers: o.workers,
+          replan: o.replan,
+          seed: o.seed,
+          imageSize: o.imageSize,
+          videosPerTask: o.videos,
+          out,
+          maxSteps: o.maxSteps,
+        },
+        { progress: o.progress, policyName },
+      );
+      if (o.json) {
+        writeFileSync(
+          o.json,
+          JSON.stringify(
+            {
+              suite: summary.suite,
+              policy: summary.policy,
+              success_rate: summary.success_rate,
+              episodes: summary.episodes,
+              tasks: Object.fromEntries(summary.tasks.map((t) => [t.task, { success_rate: t.success_rate, episodes: t.episodes, instruction: t.instruction }])),
+            },
+            null,
+            2,
+          ) + '\n',
+        );
+      }
+      process.stdout.write(readFileSync(`${out}/results.md`, 'utf8'));
+      process.stderr.write(`results: ${out}/results.json, results.md, report.html\n`);
+    });
+}

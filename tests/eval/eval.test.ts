@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE } from '../../sim/eval/evaluate.ts';
+import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
+import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
+import { parseRanges } from '../../src/cli/eval.ts';
+import { chromiumAvailable } from '../../sim/render/chromium.ts';
+
+const base: EvalConfig = {
+  suite: 'spatial',
+  policy: { type: 'expert' },
+  episodes: 4,
+  workers: 0,
+  seed: 0,
+  imageSize: 128,
+  videosPerTask: 0,
+  out: '',
+};
+
+function fakeResult(task: string, taskIndex: number, init: number, success: boolean): EpisodeResult {
+  return {
+    suite: 'spatial', task, taskIndex, init, video: false, outcome: success ? 'success' : 'timeout', success,
+    steps: success ? 50 + init : 220, reason: success ? 'goal reached' : 'max steps 220 reached', wallS: 1, instruction: `do ${task}`,
+    safety_interventions: 0, inferences: 10,
+  };
+}
+
+describe('evaluation planning, sharding and reports', () => {
+  it('plans tasks x init states and shards them into disjoint, covering sets', () => {
+    const all = planEpisodes({ ...base, tasks: [0, 1, 2] });
+    expect(all).toHaveLength(12);
+    const shards = [0, 1, 2].map((index) => planEpisodes({ ...base, tasks: [0, 1, 2], shard: { index, count: 3 } }));
+    const keys = shards.flat().map(episodeKey);
+    expect(new Set(keys).size).toBe(12);
+    expect(keys.sort()).toEqual(all.map(episodeKey).sort());
+    expect(() => planEpisodes({ ...base, episodes: 51 })).toThrow(/50 fixed init states, --episodes asks for 51/);
+  });
+
+  it('parses task ranges', () => {
+    expect(parseRanges('0-2,5')).toEqual([0, 1, 2, 5]);
+    expect(() => parseRanges('a-b')).toThrow(/cannot read range/);
+  });
+
+  it('aggregates per-task success and writes Markdown and self-contained HTML', () => {
+    const results = [fakeResult('a', 0, 0, true), fakeResult('a', 0, 1, false), fakeResult('b', 1, 0, true), fakeResult('b', 1, 1, true)];
+    const s = summarize(base, results, { wallS: 10, ran: 4, policyName: 'p' });
+    expect(s.success_rate).toBeCloseTo(0.75, 10);
+    expect(s.tasks.map((t) => [t.task, t.success_rate, t.timeouts])).toEqual([['a', 0.5, 1], ['b', 1, 0]]);
+    expect(s.episodes_per_hour).toBeCloseTo(1440, 6);
+    const md = renderMarkdown(s);
+    expect(md).toContain('| 0 | a | do a | 50.0 % | 2 | 1 | 0 | 50.0 |');
+    const html = renderHtmlReport(s, results);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|src="http/);
+  });
+});
+
+describe.skipIf(!chromiumAvailable())('armature eval end to end (expert, rendered cameras)', () => {
+  it('runs episodes, resumes without repeating them, and writes results, report and video', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'armature-eval-'));
+    const config: EvalConfig = { ...base, tasks: [0], episodes: 1, videosPerTask: 1, out };
+    const first = await evaluate(config, { policyName: 'expert' });
+    expect(first.episodes).toBe(1);
+    for (const f of ['results.json', 'results.md', 'report.html', EPISODES_FILE]) expect(existsSync(join(out, f))).toBe(true);
+    const ep = readEpisodes(out)[0]!;
+    expect(['success', 'timeout']).toContain(ep.outcome);
+    expect(ep.video_file).toBeDefined();
+    expect(existsSync(join(out, ep.video_file!))).toBe(true);
+    // a second run with one more init state runs only the new one
+    const second = await evaluate({ ...config, episodes: 2 }, { policyName: 'expert' });
+    expect(second.episodes).toBe(2);
+    expect(readFileSync(join(out, EPISODES_FILE), 'utf8').trim().split('\n')).toHaveLength(2);
+    // same seed, same init state: deterministic outcome and length
+    const again = mkdtempSync(join(tmpdir(), 'armature-eval-'));
+    await evaluate({ ...config, out: again }, { policyName: 'expert' });
+    const rep = readEpisodes(again)[0]!;
+    expect([rep.outcome, rep.steps]).toEqual([ep.outcome, ep.steps]);
+  }, 180_000);
+});
