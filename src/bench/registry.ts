@@ -17,4 +17,5 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   { name: 'sim.physics', run: async () => (await import('../../sim/physics/bench.ts')).benchPhysics() },
   { name: 'sim.render', run: async () => (await import('../../sim/render/bench.ts')).benchRender() },
   { name: 'sim.control', run: async () => (await import('../../sim/env/bench.ts')).benchSimControl() },
+  { name: 'eval', run: async () => (await import('../../sim/eval/bench.ts')).benchEval() },
 ];
