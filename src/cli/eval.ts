@@ -137,3 +137,52 @@ export function registerEvalCommand(program: Command): void {
       process.stderr.write(`results: ${out}/results.json, results.md, report.html\n`);
     });
 }
+
+interface RecordCliOptions {
+  suite: string;
+  dataset: string;
+  episodes: number;
+  tasks?: string;
+  policy?: string;
+  model?: string;
+  sampler?: string;
+  noise: number;
+  seed: number;
+  imageSize: number;
+  keep: 'success' | 'all';
+  png?: boolean;
+}
+
+export function registerRecordCommand(program: Command): void {
+  program
+    .command('record')
+    .description('record demonstrations (scripted expert) or policy rollouts on a suite into a LeRobot v3.0 dataset')
+    .requiredOption('--suite <name>', 'spatial | object | goal | long')
+    .requiredOption('--dataset <dir>', 'dataset root folder (created; must be new or empty)')
+    .option('--episodes <n>', 'episodes to keep per task', int, 10)
+    .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
+    .option('--policy <name>', "'expert' (default) or use --model", 'expert')
+    .option('--model <dir>', 'record rollouts of this model package instead of the expert')
+    .option('--sampler <mode>', 'diffusion/flow sampling mode')
+    .option('--noise <std>', 'expert action noise std (m, rad); grasp offsets get half', Number.parseFloat, 0)
+    .option('--seed <n>', 'seed for the sampled initial layouts (disjoint from the evaluation states) and noise', int, 1000)
+    .option('--image-size <px>', 'camera size', int, 128)
+    .option('--keep <which>', "'success' (demonstrations) or 'all'", 'success')
+    .option('--png', 'store frames as PNG inside the parquet instead of mp4')
+    .action(async (o: RecordCliOptions) => {
+      const { recordSuite } = await import('../../sim/dataset/record.ts');
+      const summary = await recordSuite({
+        suite: o.suite,
+        root: resolve(o.dataset),
+        episodes: o.episodes,
+        tasks: o.tasks ? parseRanges(o.tasks) : undefined,
+        policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler } : { type: 'expert', noise: o.noise },
+        seed: o.seed,
+        imageSize: o.imageSize,
+        keep: o.keep,
+        video: !o.png,
+        onEpisode: (e) => process.stderr.write(`${e.task} attempt ${e.attempt}: ${e.success ? 'success' : 'failure'} in ${e.steps} steps (kept ${e.kept})\n`),
+      });
+      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    });
+}

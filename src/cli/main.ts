@@ -8,7 +8,7 @@ import { ArmatureError } from '../errors.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerSimCommand } from './sim.ts';
-import { registerEvalCommand, registerTaskCommands } from './eval.ts';
+import { registerEvalCommand, registerRecordCommand, registerTaskCommands } from './eval.ts';
 
 export function buildProgram(): Command {
   const program = new Command('armature')
@@ -19,6 +19,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerTaskCommands(program);
   registerEvalCommand(program);
+  registerRecordCommand(program);
   registerBenchCommand(program);
   return program;
 }
