@@ -73,7 +73,7 @@ export async function benchRender(opts: BenchRenderOptions = {}): Promise<BenchE
           fps_256: 1000 / mean(big),
           browser_start_ms: startMs,
           gl: r.glRenderer,
-          note: 'one page.evaluate round trip per step incl. state upload, render, readPixels, base64 transfer',
+          note: 'one WebSocket round trip per step: raw float32 state in, all cameras rendered side by side with one readPixels, raw rgb8 out',
         },
       ];
     } finally {

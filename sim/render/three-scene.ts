@@ -14,6 +14,7 @@ import {
   stateLayout,
   unpackArray,
   type GeomDesc,
+  type LightDesc,
   type MeshDesc,
   type RenderScene,
   type StateLayout,
@@ -25,7 +26,20 @@ THREE.ColorManagement.enabled = false;
 /** an infinite MuJoCo plane (size 0) is drawn this many zfar wide */
 const INFINITE_PLANE_HALF = 0.5;
 
-function geometryFor(g: GeomDesc, meshes: readonly MeshDesc[], zfar: number): THREE.BufferGeometry {
+/** Tessellation of curved primitives: radial segments, and segments per capsule cap / sphere half. */
+export interface Tessellation {
+  readonly radial: number;
+  readonly cap: number;
+}
+/** MuJoCo-like smoothness (its default is 28 slices), for the interactive viewer */
+export const TESSELLATION_FULL: Tessellation = { radial: 24, cap: 8 };
+/**
+ * For 128-256 px policy images: about a third of the triangles, which is what
+ * software rasterisation pays for (measurements in renderer.ts's header).
+ */
+export const TESSELLATION_LOW: Tessellation = { radial: 16, cap: 4 };
+
+function geometryFor(g: GeomDesc, meshes: readonly MeshDesc[], zfar: number, t: Tessellation): THREE.BufferGeometry {
   const [a, b, c] = g.size;
   switch (g.type) {
     case 'plane': {
@@ -34,14 +48,14 @@ function geometryFor(g: GeomDesc, meshes: readonly MeshDesc[], zfar: number): TH
       return new THREE.PlaneGeometry(2 * hx, 2 * hy); // in local xy, normal +z as in MuJoCo
     }
     case 'sphere':
-      return new THREE.SphereGeometry(a, 24, 16);
+      return new THREE.SphereGeometry(a, t.radial, 2 * t.cap);
     case 'ellipsoid':
-      return new THREE.SphereGeometry(1, 24, 16).scale(a, b, c);
+      return new THREE.SphereGeometry(1, t.radial, 2 * t.cap).scale(a, b, c);
     case 'capsule':
       // three's capsule/cylinder run along y; MuJoCo's along z
-      return new THREE.CapsuleGeometry(a, 2 * b, 8, 24).rotateX(Math.PI / 2);
+      return new THREE.CapsuleGeometry(a, 2 * b, t.cap, t.radial).rotateX(Math.PI / 2);
     case 'cylinder':
-      return new THREE.CylinderGeometry(a, a, 2 * b, 24).rotateX(Math.PI / 2);
+      return new THREE.CylinderGeometry(a, a, 2 * b, t.radial).rotateX(Math.PI / 2);
     case 'box':
       return new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
     case 'mesh': {
@@ -72,6 +86,84 @@ function materialFor(g: GeomDesc): THREE.MeshPhongMaterial {
   });
 }
 
+/** lights the fast shader takes: scene lights plus the headlight */
+export const MAX_FAST_LIGHTS = 8;
+
+const FAST_VERTEX = `
+varying vec3 vWorldPos;
+varying vec3 vNormal;
+void main() {
+  vec4 wp = modelMatrix * vec4(position, 1.0);
+  vWorldPos = wp.xyz;
+  // geom transforms are rigid (ellipsoid scale is baked into the geometry)
+  vNormal = mat3(modelMatrix) * normal;
+  gl_Position = projectionMatrix * viewMatrix * wp;
+}`;
+
+/**
+ * Fragment shader with one straight-line block per light: SwiftShader runs a
+ * uniform-bounded light loop with branches at several times the cost.
+ */
+function fastFragment(types: readonly LightDesc['type'][]): string {
+  const block = (t: LightDesc['type'], k: number): string => {
+    const l = t === 'directional' ? `-uLightDir[${k}]` : `normalize(uLightPos[${k}] - vWorldPos)`;
+    const cone = t === 'spot' ? ` * step(uLightCos[${k}], dot(-l, uLightDir[${k}]))` : '';
+    return `  { vec3 l = ${l}; c += uLightColor[${k}] * max(dot(n, l), 0.0)${cone} * (uColor + uSpecular * pow(max(dot(n, normalize(l + v)), 0.0), uShininess)); }`;
+  };
+  return `
+#define MAX_LIGHTS ${MAX_FAST_LIGHTS}
+uniform vec3 uColor;
+uniform float uOpacity;
+uniform vec3 uEmission;
+uniform float uSpecular;
+uniform float uShininess;
+uniform vec3 uAmbient;
+uniform vec3 uLightPos[MAX_LIGHTS];
+uniform vec3 uLightDir[MAX_LIGHTS];
+uniform vec3 uLightColor[MAX_LIGHTS];
+uniform float uLightCos[MAX_LIGHTS];
+varying vec3 vWorldPos;
+varying vec3 vNormal;
+void main() {
+  vec3 n = normalize(vNormal);
+  vec3 v = normalize(cameraPosition - vWorldPos);
+  vec3 c = uEmission + uAmbient * uColor;
+${types.map(block).join('\n')}
+  gl_FragColor = vec4(c, uOpacity);
+}`;
+}
+
+/** Light uniforms shared by every fast material of a scene (world frame). */
+interface FastLightUniforms {
+  readonly uAmbient: { value: THREE.Color };
+  readonly uLightPos: { value: THREE.Vector3[] };
+  readonly uLightDir: { value: THREE.Vector3[] };
+  readonly uLightColor: { value: THREE.Color[] };
+  readonly uLightCos: { value: number[] };
+}
+
+/**
+ * MuJoCo's lighting (emission + ambient + per light diffuse n.l and Blinn-Phong
+ * specular) in one small shader: the same terms as the Phong path (bar three's
+ * Fresnel term) at about half its cost under SwiftShader.
+ */
+function fastMaterialFor(g: GeomDesc, lights: FastLightUniforms, fragmentShader: string): THREE.ShaderMaterial {
+  const [r, gr, b, a] = g.rgba;
+  return new THREE.ShaderMaterial({
+    vertexShader: FAST_VERTEX,
+    fragmentShader,
+    uniforms: {
+      ...lights,
+      uColor: { value: new THREE.Color(r, gr, b) },
+      uOpacity: { value: a },
+      uEmission: { value: new THREE.Color(r * g.emission, gr * g.emission, b * g.emission) },
+      uSpecular: { value: g.specular },
+      uShininess: { value: Math.max(1, g.shininess * 128) },
+    },
+    transparent: a < 1,
+  });
+}
+
 /** Set an object's matrix from a pose in the state vector (pos 3 + row-major 3x3). */
 function setPose(o: THREE.Object3D, s: Float32Array, i: number): void {
   o.matrix.set(s[i + 3], s[i + 4], s[i + 5], s[i], s[i + 6], s[i + 7], s[i + 8], s[i + 1], s[i + 9], s[i + 10], s[i + 11], s[i + 2], 0, 0, 0, 1);
@@ -81,6 +173,14 @@ function setPose(o: THREE.Object3D, s: Float32Array, i: number): void {
 export interface ThreeSceneOptions {
   /** background colour, linear RGB in [0, 1]; MuJoCo's default skybox is dark, we use black */
   readonly background?: readonly [number, number, number];
+  /**
+   * 'phong': three's MeshPhongMaterial and lights (default; the viewer);
+   * 'fast': one minimal shader with the same lighting terms, for headless
+   * software rendering (at most MAX_FAST_LIGHTS lights incl. the headlight).
+   */
+  readonly shading?: 'phong' | 'fast';
+  /** default TESSELLATION_FULL */
+  readonly tessellation?: Tessellation;
 }
 
 /** A three.js scene that mirrors a MuJoCo scene description. */
@@ -92,7 +192,9 @@ export class ThreeScene {
   readonly geoms: THREE.Mesh[] = [];
   private readonly lights: THREE.Object3D[] = [];
   private readonly lightTargets: THREE.Object3D[] = [];
-  private readonly headlight: THREE.DirectionalLight | null = null;
+  private headlight: THREE.DirectionalLight | null = null;
+  /** light uniforms of the 'fast' shading; null with 'phong' */
+  private readonly fast: FastLightUniforms | null = null;
 
   constructor(readonly desc: RenderScene, opts: ThreeSceneOptions = {}) {
     if (desc.format !== 'armature.scene/1') {
@@ -102,22 +204,36 @@ export class ThreeScene {
     const bg = opts.background ?? [0, 0, 0];
     this.scene.background = new THREE.Color(bg[0], bg[1], bg[2]);
     this.scene.matrixAutoUpdate = false;
+    const tess = opts.tessellation ?? TESSELLATION_FULL;
+    if (opts.shading === 'fast') this.fast = this.fastLights(desc);
+    // the headlight is a directional light along the rendering camera's view
+    const fragment = fastFragment([...desc.lights.map((l) => l.type), ...(desc.headlight.active ? ['directional' as const] : [])]);
     const geoCache = new Map<number, THREE.BufferGeometry>();
     for (const g of desc.geoms) {
       let geo: THREE.BufferGeometry;
       if (g.type === 'mesh' && g.mesh !== undefined) {
-        geo = geoCache.get(g.mesh) ?? geometryFor(g, desc.meshes, desc.zfar);
+        geo = geoCache.get(g.mesh) ?? geometryFor(g, desc.meshes, desc.zfar, tess);
         geoCache.set(g.mesh, geo);
       } else {
-        geo = geometryFor(g, desc.meshes, desc.zfar);
+        geo = geometryFor(g, desc.meshes, desc.zfar, tess);
       }
-      const mesh = new THREE.Mesh(geo, materialFor(g));
+      const mesh = new THREE.Mesh(geo, this.fast ? fastMaterialFor(g, this.fast, fragment) : materialFor(g));
       mesh.matrixAutoUpdate = false;
       mesh.name = g.name;
       mesh.userData = { geomId: g.id, body: g.body };
       this.geoms.push(mesh);
       this.scene.add(mesh);
     }
+    if (this.fast === null) this.addThreeLights(desc);
+    for (const c of desc.cameras) {
+      const cam = new THREE.PerspectiveCamera(c.fovy, 1, desc.znear, desc.zfar);
+      cam.matrixAutoUpdate = false;
+      cam.name = c.name;
+      this.cameras.set(c.name || `camera${c.id}`, cam);
+    }
+  }
+
+  private addThreeLights(desc: RenderScene): void {
     let ambient = new THREE.Color(0, 0, 0);
     for (const l of desc.lights) {
       const color = new THREE.Color(l.diffuse[0], l.diffuse[1], l.diffuse[2]);
@@ -139,12 +255,31 @@ export class ThreeScene {
       ambient = ambient.add(new THREE.Color(...desc.headlight.ambient));
     }
     this.scene.add(new THREE.AmbientLight(ambient, Math.PI));
-    for (const c of desc.cameras) {
-      const cam = new THREE.PerspectiveCamera(c.fovy, 1, desc.znear, desc.zfar);
-      cam.matrixAutoUpdate = false;
-      cam.name = c.name;
-      this.cameras.set(c.name || `camera${c.id}`, cam);
+  }
+
+  private fastLights(desc: RenderScene): FastLightUniforms {
+    const n = desc.lights.length + (desc.headlight.active ? 1 : 0);
+    if (n > MAX_FAST_LIGHTS) {
+      throw new RenderSceneError(`scene has ${n} lights (incl. headlight), fast shading takes at most ${MAX_FAST_LIGHTS}: use shading 'phong' or fewer lights`);
     }
+    const ambient = new THREE.Color(0, 0, 0);
+    const u: FastLightUniforms = {
+      uAmbient: { value: ambient },
+      uLightPos: { value: Array.from({ length: MAX_FAST_LIGHTS }, () => new THREE.Vector3()) },
+      uLightDir: { value: Array.from({ length: MAX_FAST_LIGHTS }, () => new THREE.Vector3(0, 0, -1)) },
+      uLightColor: { value: Array.from({ length: MAX_FAST_LIGHTS }, () => new THREE.Color(0, 0, 0)) },
+      uLightCos: { value: new Array<number>(MAX_FAST_LIGHTS).fill(-1) },
+    };
+    desc.lights.forEach((l, k) => {
+      ambient.add(new THREE.Color(l.ambient[0], l.ambient[1], l.ambient[2]));
+      u.uLightColor.value[k].setRGB(l.diffuse[0], l.diffuse[1], l.diffuse[2]);
+      u.uLightCos.value[k] = Math.cos((l.cutoff * Math.PI) / 180);
+    });
+    if (desc.headlight.active) {
+      ambient.add(new THREE.Color(...desc.headlight.ambient));
+      u.uLightColor.value[n - 1].setRGB(...desc.headlight.diffuse);
+    }
+    return u;
   }
 
   /** Move geoms, cameras and lights to the poses in `state` (see extractState). */
@@ -164,6 +299,13 @@ export class ThreeScene {
       l.updateMatrixWorld(true);
       this.lightTargets[k].updateMatrixWorld(true);
     });
+    if (this.fast !== null) {
+      for (let k = 0; k < this.desc.lights.length; k++) {
+        const o = this.layout.lightOffset + 6 * k;
+        this.fast.uLightPos.value[k].set(state[o], state[o + 1], state[o + 2]);
+        this.fast.uLightDir.value[k].set(state[o + 3], state[o + 4], state[o + 5]).normalize();
+      }
+    }
   }
 
   /** The posed three.js camera for a MuJoCo camera name. */
@@ -177,6 +319,10 @@ export class ThreeScene {
 
   /** Point MuJoCo's headlight along `cam`'s view, as MuJoCo does for the rendering camera. */
   aimHeadlight(cam: THREE.Camera): void {
+    if (this.fast !== null) {
+      if (this.desc.headlight.active) this.fast.uLightDir.value[this.desc.lights.length].set(0, 0, -1).transformDirection(cam.matrixWorld);
+      return;
+    }
     if (this.headlight === null) return;
     cam.updateMatrixWorld();
     const p = new THREE.Vector3().setFromMatrixPosition(cam.matrixWorld);
@@ -215,6 +361,27 @@ const DEPTH_MATERIAL_FRAGMENT = `
 varying float vViewZ;
 void main() { gl_FragColor = vec4(vViewZ, 0.0, 0.0, 1.0); }`;
 
+function checkSize(req: CameraRequest): void {
+  const { width: w, height: h } = req;
+  if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && w <= 4096 && h <= 4096)) {
+    throw new RenderSceneError(`camera '${req.camera}' size ${w}x${h} is invalid: use integer sizes in 1..4096`);
+  }
+}
+
+/** Copy a w x h block at column x0 of a bottom-up RGBA image `stride` px wide into top-down RGB at out[o]. */
+function rgbaBlockToRgb(src: Uint8Array, stride: number, x0: number, w: number, h: number, out: Uint8Array, o: number): void {
+  for (let y = 0; y < h; y++) {
+    // GL rows start at the bottom
+    let si = ((h - 1 - y) * stride + x0) * 4;
+    let di = o + y * w * 3;
+    for (let x = 0; x < w; x++, si += 4, di += 3) {
+      out[di] = src[si];
+      out[di + 1] = src[si + 1];
+      out[di + 2] = src[si + 2];
+    }
+  }
+}
+
 /**
  * Renders MuJoCo cameras off-screen and reads pixels back. One instance per
  * WebGL context; render targets are cached per size.
@@ -240,56 +407,94 @@ export class CameraRenderer {
     return t;
   }
 
-  render(ts: ThreeScene, req: CameraRequest): CameraPixels {
-    const { width: w, height: h } = req;
-    if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && w <= 4096 && h <= 4096)) {
-      throw new RenderSceneError(`camera '${req.camera}' size ${w}x${h} is invalid: use integer sizes in 1..4096`);
-    }
+  private aim(ts: ThreeScene, req: CameraRequest): THREE.PerspectiveCamera {
     const cam = ts.camera(req.camera);
-    if (cam.aspect !== w / h) {
-      cam.aspect = w / h;
+    if (cam.aspect !== req.width / req.height) {
+      cam.aspect = req.width / req.height;
       cam.updateProjectionMatrix();
     }
     ts.aimHeadlight(cam);
+    return cam;
+  }
+
+  render(ts: ThreeScene, req: CameraRequest): CameraPixels {
+    checkSize(req);
+    const rgb = new Uint8Array(req.width * req.height * 3);
+    this.renderRgbPacked(ts, [req], rgb, [0]);
+    return req.depth === true ? { rgb, depth: this.renderDepth(ts, req) } : { rgb };
+  }
+
+  /**
+   * Render several cameras' RGB side by side into one target in one frame and
+   * read them back with one readPixels (each readback is a synchronous trip to
+   * the GPU process). Camera i's rgb8, rows top to bottom, goes to
+   * out[offsets[i]..]. Requests wider in total than the GPU allows are split.
+   */
+  renderRgbPacked(ts: ThreeScene, reqs: readonly CameraRequest[], out: Uint8Array, offsets: readonly number[]): void {
+    const max = this.renderer.capabilities.maxTextureSize;
+    let start = 0;
+    while (start < reqs.length) {
+      let end = start;
+      let width = 0;
+      let height = 0;
+      while (end < reqs.length && (end === start || width + reqs[end].width <= max)) {
+        checkSize(reqs[end]);
+        width += reqs[end].width;
+        height = Math.max(height, reqs[end].height);
+        end++;
+      }
+      this.renderRow(ts, reqs.slice(start, end), width, height, out, offsets.slice(start, end));
+      start = end;
+    }
+  }
+
+  private renderRow(ts: ThreeScene, reqs: readonly CameraRequest[], width: number, height: number, out: Uint8Array, offsets: readonly number[]): void {
     const r = this.renderer;
-    const color = this.target(this.colorTargets, w, h, false);
-    r.setRenderTarget(color);
-    r.render(ts.scene, cam);
-    if (this.rgba.length !== w * h * 4) this.rgba = new Uint8Array(w * h * 4);
-    r.readRenderTargetPixels(color, 0, 0, w, h, this.rgba);
-    const rgb = new Uint8Array(w * h * 3);
-    const src = this.rgba;
-    for (let y = 0; y < h; y++) {
-      // GL rows start at the bottom
-      let si = (h - 1 - y) * w * 4;
-      let di = y * w * 3;
-      for (let x = 0; x < w; x++, si += 4, di += 3) {
-        rgb[di] = src[si];
-        rgb[di + 1] = src[si + 1];
-        rgb[di + 2] = src[si + 2];
-      }
-    }
-    let depth: Float32Array | undefined;
-    if (req.depth === true) {
-      const dt = this.target(this.depthTargets, w, h, true);
-      const bg = ts.scene.background;
-      ts.scene.background = null;
-      ts.scene.overrideMaterial = this.depthMaterial;
-      r.setRenderTarget(dt);
-      r.setClearColor(0x000000, 0);
-      r.clear();
+    const target = this.target(this.colorTargets, width, height, false);
+    target.scissorTest = true;
+    let x0 = 0;
+    for (const req of reqs) {
+      const cam = this.aim(ts, req);
+      target.viewport.set(x0, 0, req.width, req.height);
+      target.scissor.set(x0, 0, req.width, req.height);
+      r.setRenderTarget(target); // applies the target's viewport and scissor
       r.render(ts.scene, cam);
-      ts.scene.overrideMaterial = null;
-      ts.scene.background = bg;
-      if (this.depthRgba.length !== w * h * 4) this.depthRgba = new Float32Array(w * h * 4);
-      r.readRenderTargetPixels(dt, 0, 0, w, h, this.depthRgba);
-      depth = new Float32Array(w * h);
-      for (let y = 0; y < h; y++) {
-        const si = (h - 1 - y) * w * 4;
-        for (let x = 0; x < w; x++) depth[y * w + x] = this.depthRgba[si + 4 * x];
-      }
+      x0 += req.width;
     }
+    if (this.rgba.length !== width * height * 4) this.rgba = new Uint8Array(width * height * 4);
+    r.readRenderTargetPixels(target, 0, 0, width, height, this.rgba);
     r.setRenderTarget(null);
-    return depth === undefined ? { rgb } : { rgb, depth };
+    x0 = 0;
+    reqs.forEach((req, i) => {
+      rgbaBlockToRgb(this.rgba, width, x0, req.width, req.height, out, offsets[i]);
+      x0 += req.width;
+    });
+  }
+
+  /** z-depth of one camera, m, rows top to bottom; 0 = background. */
+  renderDepth(ts: ThreeScene, req: CameraRequest): Float32Array {
+    checkSize(req);
+    const { width: w, height: h } = req;
+    const cam = this.aim(ts, req);
+    const r = this.renderer;
+    const dt = this.target(this.depthTargets, w, h, true);
+    const bg = ts.scene.background;
+    ts.scene.background = null;
+    ts.scene.overrideMaterial = this.depthMaterial;
+    r.setRenderTarget(dt);
+    r.setClearColor(0x000000, 0);
+    r.clear();
+    r.render(ts.scene, cam);
+    ts.scene.overrideMaterial = null;
+    ts.scene.background = bg;
+    if (this.depthRgba.length !== w * h * 4) this.depthRgba = new Float32Array(w * h * 4);
+    r.readRenderTargetPixels(dt, 0, 0, w, h, this.depthRgba);
+    r.setRenderTarget(null);
+    const depth = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const si = (h - 1 - y) * w * 4;
+      for (let x = 0; x < w; x++) depth[y * w + x] = this.depthRgba[si + 4 * x];
+    }
+    return depth;
   }
 }

@@ -68,6 +68,21 @@ describe.skipIf(!hasChromium)('HeadlessRenderer (real headless Chromium)', () =>
     expect(out.side.depth).toBeUndefined();
   });
 
+  it('answers overlapping render calls in order, each with its own state and cameras', async () => {
+    const req = { camera: 'front', width: 128, height: 128 } as const;
+    const [inView, outOfView, side] = await Promise.all([
+      r.render(f.state([0]), [req], { stamp: 1 }),
+      r.render(f.state([0.6]), [req], { stamp: 2 }),
+      r.render(f.state([0]), [{ camera: 'side', width: 64, height: 32 }]),
+    ]);
+    expect(px(inView.front.rgb.data, 128, 64, 64)[0]).toBeGreaterThan(120);
+    expect(inView.front.rgb.stamp).toBe(1);
+    expect(px(outOfView.front.rgb.data, 128, 64, 64)).toEqual([0, 0, 0]);
+    expect(outOfView.front.rgb.stamp).toBe(2);
+    expect(side.side.rgb).toMatchObject({ width: 64, height: 32, step: 192 });
+    expect(side.side.rgb.data).toHaveLength(64 * 32 * 3);
+  });
+
   it('names a missing camera, a wrong-sized state and a repeated camera', async () => {
     const s = f.state([0]);
     await expect(r.render(s, [{ camera: 'nope', width: 128, height: 128 }])).rejects.toThrow(/camera 'nope' is not in the scene \(has: front, side\)/);
