@@ -90,8 +90,8 @@ export function buildSceneWithAssets(desc: SceneDescription): BuiltScene {
   const cameras = [...(desc.cameras ?? [])];
   if (!cameras.some((c) => c.name === 'agentview')) cameras.push(defaultAgentview(desc));
   const lights = desc.lights ?? [
-    { pos: [0.5, 0.5, 3], dir: [-0.2, -0.2, -1], directional: true, diffuse: [0.7, 0.7, 0.7], castshadow: true },
-    { pos: [-1, -1, 2.5], dir: [0.4, 0.4, -1], directional: true, diffuse: [0.25, 0.25, 0.25], castshadow: false },
+    { pos: [0.5, 0.5, 3], dir: [-0.2, -0.2, -1], directional: true, diffuse: [0.45, 0.45, 0.45], castshadow: true },
+    { pos: [-1, -1, 2.5], dir: [0.4, 0.4, -1], directional: true, diffuse: [0.15, 0.15, 0.15], castshadow: false },
   ];
 
   const timestep = desc.timestep ?? 0.002;
@@ -102,7 +102,7 @@ export function buildSceneWithAssets(desc: SceneDescription): BuiltScene {
   <compiler angle="radian" autolimits="true"/>
   <option timestep="${timestep}" integrator="implicitfast" cone="elliptic" impratio="10"/>
   <visual>
-    <headlight ambient="0.35 0.35 0.35" diffuse="0.5 0.5 0.5" specular="0 0 0"/>
+    <headlight ambient="0.25 0.25 0.25" diffuse="0.25 0.25 0.25" specular="0 0 0"/>
     <global offwidth="1280" offheight="960"/>
   </visual>
   <default>
