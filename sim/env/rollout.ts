@@ -32,7 +32,8 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutResult> {
   const start = o.robot.time;
   let tick = 0;
   for (; tick < o.steps; tick++) {
-    const obs = await o.robot.observe(o.instruction);
+    // cameras are rendered only on ticks where the policy runs
+    const obs = await o.robot.observe(o.instruction, { images: o.loop.needsImages(tick) });
     const step = await o.loop.step(obs, tick);
     o.robot.apply(step.command);
     if (o.onStep && (await o.onStep({ tick, obs, step }))) {

@@ -99,8 +99,11 @@ export class SimRobot {
     return Float64Array.from(this.gripperJoints, (joints) => this.sim.jointPositions(joints).reduce((a, b) => a + b, 0));
   }
 
-  /** Read sensors: joint state, gripper, TCP poses, and rendered camera frames, all stamped with sim time. */
-  async observe(instruction: string): Promise<Observation> {
+  /**
+   * Read sensors: joint state, gripper, TCP poses, and rendered camera frames, all
+   * stamped with sim time. `images: false` skips rendering (the policy will not look).
+   */
+  async observe(instruction: string, opts: { images?: boolean } = {}): Promise<Observation> {
     const stamp = this.sim.time;
     const fields: Record<string, Float64Array> = {
       joint_positions: this.sim.jointPositions(this.jointNames),
@@ -115,7 +118,7 @@ export class SimRobot {
       fields['ee_quaternion']!.set(p.quat, 4 * i);
     });
     const images: Record<string, CameraFrame> = {};
-    if (this.renderer && this.requests.length > 0) {
+    if ((opts.images ?? true) && this.renderer && this.requests.length > 0) {
       extractState(this.renderScene, this.sim.data, this.state);
       const frames = await this.renderer.render(this.state, this.requests, { stamp });
       for (const [name, f] of Object.entries(frames)) images[name] = f.rgb;

@@ -47,7 +47,8 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
   let steps = 0;
   try {
     for (; steps < ctx.maxSteps; ) {
-      const obs = await env.observe();
+      // render only when the policy will look (or a video is being recorded)
+      const obs = await env.observe({ images: videoFile !== undefined || loop.needsImages(steps) });
       if (videoFile) {
         const rgb = rgbBytes(obs, 'agentview');
         if (rgb) {

@@ -11,8 +11,8 @@ import type { Observation } from '../../src/observation/types.ts';
 import type { ActionChunk, InferOptions, Policy, PolicyMetadata } from '../../src/policy/types.ts';
 import { Rng } from '../../src/util/random.ts';
 import { quat2mat } from '../physics/math.ts';
-import type { WorldView } from '../tasks/predicates.ts';
-import type { EntityShape } from '../tasks/task-scene.ts';
+import { evaluateAtom, type WorldView } from '../tasks/predicates.ts';
+import { ROBOT_BASE, type EntityShape } from '../tasks/task-scene.ts';
 import type { ArgRef, Formula, Predicate } from '../tasks/task.ts';
 import {
   GRIPPER_OPEN,
@@ -66,7 +66,12 @@ export interface ExpertOptions {
   knobOnAngle?: number;
   /** drawer slide fraction the expert opens to (default 0.92, so a bowl fits in; predicates count >= 0.5) */
   openFraction?: number;
-  /** retries of a failed grasp / drawer / knob phase (default 2) */
+  /**
+   * lowest TCP height, m, world: the safety workspace's floor (FR3: 0.02 m above the base;
+   * default ROBOT_BASE z + 0.021 of the task scenes), so the expert never needs clipping
+   */
+  minTcpZ?: number;
+  /** retries of a failed grasp / drawer / knob phase, and re-plans of goal atoms still false at the end (default 2 each) */
   retries?: number;
 }
 
@@ -101,7 +106,13 @@ export function goalAtoms(goal: Formula): Predicate[] {
     else throw new ExpertError(`the expert cannot plan for a negated goal (Not ...): rewrite it as the state to reach, e.g. (Close x) for (Not (Open x))`);
   };
   walk(goal);
-  const rank = (p: Predicate): number => (p.predicate === 'open' || p.predicate === 'turnon' || p.predicate === 'turnoff' ? 0 : p.predicate === 'close' ? 2 : 1);
+  // a container that must itself move (bowl onto the plate) is moved before it is filled
+  const filled = new Set(out.filter((p) => p.predicate === 'in' || p.predicate === 'on').map((p) => (p.refs[1]!.kind === 'region' ? p.refs[1]!.owner : p.refs[1]!.name)));
+  const rank = (p: Predicate): number => {
+    if (p.predicate === 'open' || p.predicate === 'turnon' || p.predicate === 'turnoff') return 0;
+    if (p.predicate === 'close') return 3;
+    return filled.has(p.args[0]!) ? 1 : 2;
+  };
   return out.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map((x) => x.p);
 }
 
@@ -119,6 +130,8 @@ export class ExpertPolicy implements Policy {
   private refYaw = 0;
   private lastGripper = GRIPPER_OPEN;
   private recovering = false;
+  private readonly minZ: number;
+  private replansLeft = 0;
 
   constructor(private readonly opts: ExpertOptions) {
     const emb = opts.embodiment ?? 'franka';
@@ -142,6 +155,7 @@ export class ExpertPolicy implements Policy {
       proprioFields: { [emb]: ['ee_position', 'ee_quaternion', 'gripper'] },
     };
     this.rng = new Rng(opts.seed ?? 0);
+    this.minZ = opts.minTcpZ ?? ROBOT_BASE[2] + 0.021;
     const s = opts.noise?.actionStd ?? 0;
     this.actionStd = Float64Array.from({ length: 6 }, (_, i) => (typeof s === 'number' ? s : (s[i] ?? 0)));
     // fail at construction, not mid-episode, on goals the expert cannot plan
@@ -150,7 +164,7 @@ export class ExpertPolicy implements Policy {
 
   async predictChunk(obs: Observation, _opts?: InferOptions): Promise<ActionChunk> {
     const t0 = performance.now();
-    const ctx: SkillContext = { tcp: tcpFromObservation(obs), world: this.opts.world };
+    const ctx: SkillContext = { tcp: tcpFromObservation(obs), world: this.opts.world, minZ: this.minZ };
     if (!this.planned) this.plan(ctx);
     const a = this.next(ctx);
     const out = new Float32Array(7);
@@ -196,6 +210,7 @@ export class ExpertPolicy implements Policy {
     this.phases = goalAtoms(this.opts.goal).flatMap((a) => this.phasesFor(a));
     this.phaseIndex = 0;
     this.retriesLeft = this.opts.retries ?? 2;
+    this.replansLeft = this.opts.retries ?? 2;
     this.planned = true;
   }
 
@@ -301,7 +316,9 @@ export class ExpertPolicy implements Policy {
           carryZ = Math.max(clear + hang + 0.05, g.pos[2] + 0.1);
           // the empty hand flies over whatever lies between it and the object (an open drawer, a cabinet)
           const transitZ = pathClearance(w, [ctx.tcp.pos[0]!, ctx.tcp.pos[1]!], [g.pos[0], g.pos[1]], new Set([object])) + 0.05;
-          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise() });
+          // a bowl is grasped at a rim point its contents leave free, fixed when the phase starts
+          const rim = shape.kind === 'bowl' ? rimAngleClearOf(w, shape) : undefined;
+          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(), rimAngle: () => rim });
         },
         // lifted, and the fingers did not close on nothing
         verify: (ctx) => bottomZ(shape, w.bodyPose(shape.body).pos) > bottom0 + 0.03 && ctx.tcp.width > 0.004,
@@ -316,10 +333,16 @@ export class ExpertPolicy implements Policy {
     if (ref.kind !== 'region') {
       const s = this.shape(ref.name, where);
       const container = predicate === 'in' && s.wall !== undefined;
+      // containers: a free spot (body frame), chosen when the carry starts, so a second item does not land on the first
+      let spot: [number, number] = [0, 0];
       return {
+        prepare: (wv, object) => {
+          spot = container ? freeSpot(w, s, object) : [0, 0];
+          void wv;
+        },
         center: (wv) => {
-          const p = wv.bodyPose(s.body).pos;
-          return [p[0]!, p[1]!];
+          const p = wv.bodyPose(s.body);
+          return [p.pos[0]! + p.mat[0]! * spot[0] + p.mat[1]! * spot[1], p.pos[1]! + p.mat[3]! * spot[0] + p.mat[4]! * spot[1]];
         },
         surfaceZ: (wv) => {
           const p = wv.bodyPose(s.body).pos;
@@ -361,7 +384,7 @@ export class ExpertPolicy implements Policy {
       };
     }
     // cabinet top, stove burner (cook region) or the owner's own top
-    return this.placeTarget({ kind: 'object', name: owner.name }, 'on', where);
+    return this.placeTarget({ kind: 'object', name: owner.name }, predicate, where);
   }
 
   // ---------------------------------------------------------------- execution
@@ -394,9 +417,102 @@ export class ExpertPolicy implements Policy {
       this.phaseIndex++;
       this.runner = null;
     }
+    // plan done: redo any goal atom that is not true (knocked over, drawer pushed shut), a bounded number of times
+    if (this.phaseIndex >= this.phases.length && this.replansLeft > 0) {
+      const missing = goalAtoms(this.opts.goal).filter((a) => a.predicate !== 'true' && !this.atomHolds(a));
+      if (missing.length > 0) {
+        this.replansLeft--;
+        this.retriesUsed++;
+        this.phases.push({ name: 'back off', build: () => [release(), retreat(0.06)] }, ...missing.flatMap((a) => this.phasesFor(a)));
+        return this.next(ctx);
+      }
+    }
     // finished: hold still with the gripper as last commanded
     return Float64Array.of(0, 0, 0, 0, 0, 0, this.lastGripper);
   }
+
+  private atomHolds(a: Predicate): boolean {
+    try {
+      return evaluateAtom(a, this.opts.world);
+    } catch {
+      return true; // cannot be scored: nothing to redo
+    }
+  }
+}
+
+/**
+ * A spot inside a container (its body frame, m) as far as possible from what is already in
+ * it: the centre when empty, else one of eight spots around it.
+ */
+export function freeSpot(w: WorldView, container: EntityShape, held: string): [number, number] {
+  const pose = w.bodyPose(container.body);
+  const wall = container.wall ?? 0;
+  const inner: [number, number] = [container.size[0] - wall, container.size[1] - wall];
+  const inside = [...w.shapes.values()].filter((s) => {
+    if (s.name === container.name || s.name === held || s.fixture) return false;
+    const p = w.bodyPose(s.body).pos;
+    return footprintDistance(container, pose, p[0]!, p[1]!) === 0 && p[2]! < topZ(container, pose.pos) + 0.02;
+  });
+  if (inside.length === 0) return [0, 0];
+  const fx = container.kind === 'bowl' ? 0.3 : 0.45;
+  let best: [number, number] = [0, 0];
+  let bestD = -Infinity;
+  for (const [ax, ay] of [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const) {
+    const lx = ax * fx * inner[0];
+    const ly = ay * fx * inner[1];
+    const x = pose.pos[0]! + pose.mat[0]! * lx + pose.mat[1]! * ly;
+    const y = pose.pos[1]! + pose.mat[3]! * lx + pose.mat[4]! * ly;
+    const d = Math.min(...inside.map((s) => footprintDistance(s, w.bodyPose(s.body), x, y)));
+    if (d > bestD + 1e-3) {
+      bestD = d;
+      best = [lx, ly];
+    }
+  }
+  return best;
+}
+
+/** Distance (m) from a world xy point to an entity's footprint (0 inside). */
+function footprintDistance(s: EntityShape, pose: { pos: ArrayLike<number>; mat: ArrayLike<number> }, x: number, y: number): number {
+  const dx = x - pose.pos[0]!;
+  const dy = y - pose.pos[1]!;
+  if (s.kind === 'bowl' || s.kind === 'plate' || s.kind === 'cylinder' || s.kind === 'bottle' || s.kind === 'mug') return Math.max(0, Math.hypot(dx, dy) - s.size[0]);
+  const m = pose.mat;
+  const lx = m[0]! * dx + m[3]! * dy;
+  const ly = m[1]! * dx + m[4]! * dy;
+  return Math.hypot(Math.max(0, Math.abs(lx) - s.size[0]), Math.max(0, Math.abs(ly) - s.size[1]));
+}
+
+/**
+ * Rim angle (rad about world z) for grasping a bowl: the one nearest the robot-facing side
+ * whose inner finger (about 2 cm inside the wall) stays 1.5 cm clear of anything in the bowl;
+ * undefined (the default side) when the bowl is empty.
+ */
+export function rimAngleClearOf(w: WorldView, bowl: EntityShape): number | undefined {
+  const bp = w.bodyPose(bowl.body).pos;
+  const r = bowl.size[0];
+  const contents: { s: EntityShape; pose: { pos: ArrayLike<number>; mat: ArrayLike<number> } }[] = [];
+  for (const s of w.shapes.values()) {
+    if (s.name === bowl.name || s.fixture) continue;
+    const pose = w.bodyPose(s.body);
+    if (Math.hypot(pose.pos[0]! - bp[0]!, pose.pos[1]! - bp[1]!) < r && pose.pos[2]! > bp[2]! - 0.01) contents.push({ s, pose });
+  }
+  if (contents.length === 0) return undefined;
+  const facing = Math.atan2(-bp[1]!, -bp[0]!);
+  let best = facing;
+  let bestScore = -Infinity;
+  for (let k = -12; k <= 12; k++) {
+    const th = facing + (k * Math.PI) / 24; // +-90 deg in 7.5 deg steps
+    const fx = bp[0]! + (r - 0.02) * Math.cos(th);
+    const fy = bp[1]! + (r - 0.02) * Math.sin(th);
+    const clear = Math.min(...contents.map((c) => footprintDistance(c.s, c.pose, fx, fy)));
+    // enough room first, then closeness to the robot-facing side
+    const score = Math.min(clear, 0.015) * 100 - Math.abs(k) * 0.01;
+    if (score > bestScore) {
+      bestScore = score;
+      best = th;
+    }
+  }
+  return best;
 }
 
 /** Footprints that can block the hand: every entity, plus drawers where they stick out. */

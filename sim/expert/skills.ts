@@ -42,6 +42,8 @@ export interface TcpState {
 export interface SkillContext {
   tcp: TcpState;
   world: WorldView;
+  /** lowest TCP height the robot's safety workspace allows, m, world; targets are kept above it */
+  minZ?: number;
 }
 
 export interface PoseTarget {
@@ -168,6 +170,7 @@ export class StageRunner {
         this.started = true;
       }
       const target = st.target(ctx);
+      if (ctx.minZ !== undefined && target.pos[2] < ctx.minZ) target.pos = [target.pos[0], target.pos[1], ctx.minZ];
       if (this.ticks > 0 && this.finished(st, ctx, target)) {
         this.index++;
         this.resetStage();
@@ -257,7 +260,14 @@ const NO_GRASP_NOISE: GraspNoise = { dx: 0, dy: 0, dyaw: 0 };
  * across the axis at the current yaw. Bowls: by the rim on the side facing the robot base
  * (closing axis radial), since they are wider than the gripper opens.
  */
-export function graspFor(shape: EntityShape, pose: { pos: ArrayLike<number>; mat: ArrayLike<number> }, refYaw: number, noise: GraspNoise = NO_GRASP_NOISE): Grasp {
+export function graspFor(
+  shape: EntityShape,
+  pose: { pos: ArrayLike<number>; mat: ArrayLike<number> },
+  refYaw: number,
+  noise: GraspNoise = NO_GRASP_NOISE,
+  /** bowls: angle of the rim point to grasp, rad about world z from the centre (default: facing the robot base) */
+  rimAngle?: number,
+): Grasp {
   const p = pose.pos;
   const m = pose.mat;
   const bottom = bottomZ(shape, p);
@@ -265,8 +275,8 @@ export function graspFor(shape: EntityShape, pose: { pos: ArrayLike<number>; mat
   // fingertips (the TCP) about 2 cm below the top, never closer than 1 cm to the bottom
   const z = Math.max(bottom + Math.min(0.01, height / 2), bottom + height - 0.02);
   if (shape.kind === 'bowl') {
-    // rim point nearest the robot base (world origin side), closing radially
-    const th = Math.atan2(-p[1], -p[0]) + noise.dyaw;
+    // rim point (by default the one nearest the robot base, at the world origin), closing radially
+    const th = (rimAngle ?? Math.atan2(-p[1], -p[0])) + noise.dyaw;
     const rc = shape.size[0] - (shape.wall ?? 0.008) / 2;
     const zr = bottom + height - 0.014;
     return { pos: [p[0] + rc * Math.cos(th) + noise.dx, p[1] + rc * Math.sin(th) + noise.dy, zr], yaw: nearestYaw(th, refYaw), open: 0.05 };
@@ -341,11 +351,13 @@ export interface PickOptions extends SkillOptions {
   /** empty-hand TCP height that clears obstacles between the hand and the object, m, world */
   transitZ?: number;
   noise?: GraspNoise;
+  /** bowls: which rim point to grasp (see graspFor) */
+  rimAngle?: (world: WorldView) => number | undefined;
 }
 
 /** rise over obstacles, approach above the grasp, descend, close, lift to the carry height. */
 export function pick(o: PickOptions): Stage[] {
-  const g = (ctx: SkillContext): Grasp => graspFor(o.shape, ctx.world.bodyPose(o.object), o.refYaw, o.noise);
+  const g = (ctx: SkillContext): Grasp => graspFor(o.shape, ctx.world.bodyPose(o.object), o.refYaw, o.noise, o.rimAngle?.(ctx.world));
   let hover = 0;
   const transit = o.transitZ ?? 0;
   return [
@@ -387,6 +399,8 @@ export function pick(o: PickOptions): Stage[] {
 
 /** Where an object should go: centre xy and supporting surface height (m, world), recomputed each tick. */
 export interface PlaceTarget {
+  /** called when the carry starts (pick a free spot in a container here) */
+  prepare?(world: WorldView, object: string): void;
   center(world: WorldView): [number, number];
   surfaceZ(world: WorldView): number;
 }
@@ -415,7 +429,10 @@ export function place(o: PlaceOptions): Stage[] {
   return [
     {
       name: 'carry',
-      begin: (ctx) => (carryMat = topDown(closingYaw(ctx.tcp.mat))),
+      begin: (ctx) => {
+        carryMat = topDown(closingYaw(ctx.tcp.mat));
+        o.target.prepare?.(ctx.world, o.object);
+      },
       target: (ctx) => keepMat(over(ctx, () => o.carryZ)),
       gripper: GRIPPER_CLOSED,
       until: 'reach',

@@ -165,8 +165,9 @@ export class TaskEnv {
     return { type: 'joint_position', positions: this.robot.sim.jointPositions(this.robot.jointNames), gripper, held: false, interventions: [] };
   }
 
-  observe(): Promise<Observation> {
-    return this.robot.observe(this.instruction);
+  /** `images: false` skips rendering cameras (ticks on which the policy does not infer). */
+  observe(opts: { images?: boolean } = {}): Promise<Observation> {
+    return this.robot.observe(this.instruction, opts);
   }
 
   /** One policy period (1 / policyHz s) under `cmd`. */

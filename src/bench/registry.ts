@@ -17,5 +17,7 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   { name: 'sim.physics', run: async () => (await import('../../sim/physics/bench.ts')).benchPhysics() },
   { name: 'sim.render', run: async () => (await import('../../sim/render/bench.ts')).benchRender() },
   { name: 'sim.control', run: async () => (await import('../../sim/env/bench.ts')).benchSimControl() },
+  { name: 'ros', run: async () => (await import('../ros/bench.ts')).benchRosTick() },
+  { name: 'soak', run: async () => (await import('../ros/bench.ts')).benchSoak() },
   { name: 'eval', run: async () => (await import('../../sim/eval/bench.ts')).benchEval() },
 ];

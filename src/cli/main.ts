@@ -8,6 +8,7 @@ import { ArmatureError } from '../errors.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerSimCommand } from './sim.ts';
+import { registerNodeCommands } from './node.ts';
 import { registerEvalCommand, registerRecordCommand, registerTaskCommands } from './eval.ts';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPolicyCommands(program);
   registerSimCommand(program);
+  registerNodeCommands(program);
   registerTaskCommands(program);
   registerEvalCommand(program);
   registerRecordCommand(program);
@@ -24,10 +26,18 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Drop `--ros-args ... [--]` (added by ros2 run/launch): rcl reads them from process.argv itself. */
+export function withoutRosArgs(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--ros-args');
+  if (at < 0) return [...argv];
+  const end = argv.indexOf('--', at);
+  return [...argv.slice(0, at), ...(end >= 0 ? argv.slice(end + 1) : [])];
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(withoutRosArgs(argv));
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

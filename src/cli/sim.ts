@@ -18,6 +18,9 @@ interface SimCliOptions {
   replay?: string;
   imageSize: number;
   realtime?: boolean;
+  ros?: boolean;
+  transport?: string;
+  recordBag?: string;
 }
 
 const int = (v: string) => Number.parseInt(v, 10);
@@ -40,10 +43,62 @@ export function registerSimCommand(program: Command): void {
     .option('--port <n>', 'viewer port (0 = any free port)', int, 8765)
     .option('--record <file>', 'write the episode (armature.episode/1 NDJSON) for replay in the viewer')
     .option('--replay <file>', 'with --viewer: replay a recorded episode instead of simulating')
+    .option('--ros', 'run the simulator as a ROS-shaped robot (topics of hardware/sim/<scene>.sim.yml) driven by the Armature node')
+    .option('--transport <kind>', 'with --ros: inprocess (node + simulator in this process) or rclnodejs (simulator only, on ROS 2); default: rclnodejs when a ROS 2 environment is sourced')
+    .option('--record-bag <file>', 'with --ros: record every topic (cameras, joint states, commands, diagnostics) to MCAP')
     .action(async (o: SimCliOptions) => {
+      if (o.ros) return simRos(o);
       if (o.replay) return replay(o);
       await simulate(o);
     });
+}
+
+async function simRos(o: SimCliOptions): Promise<void> {
+  const transport = o.transport ?? (process.env['AMENT_PREFIX_PATH'] ? 'rclnodejs' : 'inprocess');
+  if (transport === 'inprocess') {
+    const { createSimSession } = await import('../ros/session.ts');
+    const s = await createSimSession({
+      scene: o.scene,
+      ...(o.model ? { modelDir: o.model } : {}),
+      seed: o.seed,
+      // a learned policy sees rendered cameras, as in plain `armature sim`
+      render: o.model !== undefined,
+      imageSize: o.imageSize,
+      parameters: { ...(o.embodiment ? { embodiment: o.embodiment } : {}), ...(o.sampler ? { sampler: o.sampler } : {}), ...(o.replan ? { actions_per_chunk: o.replan } : {}) },
+      ...(o.instruction ? { instruction: o.instruction } : {}),
+      ...(o.recordBag ? { recordBag: o.recordBag } : {}),
+    });
+    const t0 = performance.now();
+    try {
+      await s.run(o.steps);
+    } finally {
+      await s.close();
+    }
+    const wall = (performance.now() - t0) / 1000;
+    const summary = { scene: o.scene, transport, ticks: o.steps, wall_s: +wall.toFixed(3), node: s.node.counters, sim: s.sim.stats, ...(o.recordBag ? { bag: o.recordBag } : {}) };
+    if (o.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    else process.stdout.write(`ran ${o.steps} ticks of simulator + node over the in-process bus in ${wall.toFixed(2)} s${o.recordBag ? `; recorded ${o.recordBag}` : ''}\n`);
+    return;
+  }
+  if (transport !== 'rclnodejs') throw new ArmatureError('cli.sim', `--transport must be inprocess or rclnodejs, got '${transport}'`);
+  if (o.recordBag) throw new ArmatureError('cli.sim', '--record-bag is for the in-process transport; on ROS 2 use `ros2 bag record -s mcap -a`');
+  const { RclnodejsTransport } = await import('../ros/rclnodejs-transport.ts');
+  const { SimNode, loadSimMapping } = await import('../ros/sim-node.ts');
+  const { scenePreset } = await import('../../sim/env/presets.ts');
+  const { SimRobot } = await import('../../sim/env/sim-robot.ts');
+  const { loadRobot } = await import('../embodiment/registry.ts');
+  const preset = scenePreset(o.scene);
+  const mapping = loadSimMapping(o.scene);
+  const rate = 20;
+  const robot = await SimRobot.create({ scene: preset.scene, robot: loadRobot(preset.robot), commandMode: 'joint_position', cameras: Object.keys(mapping.cameras), imageSize: o.imageSize, policyHz: rate, seed: o.seed });
+  const transport_ = await RclnodejsTransport.create({ name: 'armature_sim' });
+  const sim = new SimNode({ transport: transport_, robot, mapping, rateHz: rate, instruction: o.instruction ?? preset.instruction });
+  await sim.start();
+  process.stderr.write(`simulator '${o.scene}' on ROS 2 at ${rate} Hz (joint states ${mapping.joint_states}); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  sim.close();
+  await transport_.close();
+  await robot.close();
 }
 
 async function replay(o: SimCliOptions): Promise<void> {

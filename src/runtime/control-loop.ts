@@ -106,6 +106,14 @@ export class ControlLoop {
     this.gripperField = opts.gripperField ?? 'gripper';
   }
 
+  /**
+   * Whether this tick's observation needs camera images: only when the policy will
+   * run and reads cameras. The rest of the time proprio is enough (safety, mapping).
+   */
+  needsImages(tick: number): boolean {
+    return this.opts.policy.metadata.cameras.length > 0 && this.executor.willInfer(tick);
+  }
+
   /** Run one control tick. Never throws for policy failures: it holds and reports them. */
   async step(obs: Observation, tick: number): Promise<ControlStep> {
     const measured = obs.proprio.fields[this.jointField];

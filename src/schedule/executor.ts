@@ -136,6 +136,15 @@ export class ChunkExecutor {
     };
   }
 
+  /**
+   * Whether step(obs, tick) may run the policy on this observation. False means the
+   * observation is only used for bookkeeping, so a simulator can skip rendering cameras.
+   */
+  willInfer(tick: number): boolean {
+    if (this.async) return this.inFlight === null;
+    return this.schedule.ticksUntilDue(tick) <= 0 || !this.schedule.covers(tick);
+  }
+
   /** The action for `tick`, given the observation taken at that tick. Rejects with the policy's error if an async inference failed. */
   async step(obs: Observation, tick: number): Promise<StepResult> {
     checkInt(tick, Number.MIN_SAFE_INTEGER, 'tick');

@@ -149,6 +149,20 @@ describe('control loop: policy -> schedule -> safety', () => {
     }
   });
 
+  it('says in advance on which ticks the policy will look at images (sync replan)', async () => {
+    const policy = scripted(() => [...HOME, 0.04], 4);
+    const withCams = { ...policy, metadata: { ...policy.metadata, cameras: ['agentview'] } };
+    const loop = new ControlLoop({ policy: withCams, robot, embodiment: 'franka', schedule: { mode: 'replan', actionsPerChunk: 4 } });
+    const predicted: number[] = [];
+    const inferred: number[] = [];
+    for (let t = 0; t < 12; t++) {
+      if (loop.needsImages(t)) predicted.push(t);
+      if ((await loop.step(obsAt(t), t)).inferred) inferred.push(t);
+    }
+    expect(predicted).toEqual([0, 4, 8]);
+    expect(inferred).toEqual(predicted);
+  });
+
   it('rejects an observation without measured joints', async () => {
     const loop = new ControlLoop({ policy: scripted(() => [...HOME, 0.04]), robot, embodiment: 'franka', schedule: { mode: 'replan', actionsPerChunk: 1 } });
     const obs = obsAt(0);

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { createSimSession } from '../../src/ros/session.ts';
+import { ArmatureNode } from '../../src/ros/node.ts';
+import { InProcessBus } from '../../src/ros/inprocess.ts';
+import { loadPolicy } from '../../src/policy/load.ts';
+import { DiagnosticLevel, type Path } from '../../src/ros/messages/index.ts';
+
+const MODEL = join(import.meta.dirname, '..', '..', 'models', 'vla-chunk-tiny');
+
+describe('ArmatureNode lifecycle and diagnostics', () => {
+  it('refuses to configure before the model is loaded', () => {
+    const node = new ArmatureNode({ transport: new InProcessBus().node('armature'), log: () => {} });
+    expect(() => node.lifecycle.trigger('configure')).toThrow(/prepare\(\)/);
+    expect(node.lifecycle.state).toBe('unconfigured');
+  });
+
+  it('without joint states: no command is invented, diagnostics say STALE', async () => {
+    const bus = new InProcessBus();
+    const policy = await loadPolicy(MODEL);
+    const node = new ArmatureNode({ transport: bus.node('armature', { parameters: { model_dir: MODEL } }), policy, log: () => {} });
+    let commands = 0;
+    bus.node('probe').subscribe('/fr3_arm_controller/joint_trajectory', 'trajectory_msgs/msg/JointTrajectory', { kind: 'reliable' }, () => commands++);
+    const levels: number[] = [];
+    bus.node('probe2').subscribe('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', { kind: 'reliable' }, (m) => levels.push(m.status[0]!.level));
+    await node.start();
+    await bus.advance(2);
+    expect(commands).toBe(0);
+    expect(node.counters.staleTicks).toBe(40);
+    expect(levels).toEqual([DiagnosticLevel.STALE, DiagnosticLevel.STALE]);
+    await node.close();
+    await policy.dispose();
+  });
+
+  it('inactive holds (no new commands), active resumes; planned path published per chunk', async () => {
+    const s = await createSimSession({ scene: 'franka', modelDir: MODEL, parameters: { publish_path: true }, log: () => {} });
+    let commands = 0;
+    const paths: Path[] = [];
+    const probe = s.bus.node('probe');
+    probe.subscribe('/fr3_arm_controller/joint_trajectory', 'trajectory_msgs/msg/JointTrajectory', { kind: 'reliable' }, () => commands++);
+    probe.subscribe('/armature/planned_path', 'nav_msgs/msg/Path', { kind: 'reliable' }, (m) => paths.push(m));
+    try {
+      await s.run(10);
+      expect(commands).toBe(10);
+      expect(paths.length).toBeGreaterThanOrEqual(1);
+      expect(paths[0]!.poses).toHaveLength(8);
+      // TCP in front of the FR3 base, inside its reach
+      const p = paths[0]!.poses[0]!.pose.position;
+      expect(Math.hypot(p.x, p.y, p.z - 0.333)).toBeLessThan(0.9);
+      expect(paths[0]!.header.frame_id).toBe('base');
+      expect(s.node.lifecycle.trigger('deactivate')).toBe('inactive');
+      expect(commands).toBe(11); // the last command, repeated once as the hold
+      await s.run(10);
+      expect(commands).toBe(11);
+      expect(s.node.diagnostics().status[0]!.level).toBe(DiagnosticLevel.STALE);
+      expect(s.sim.stats.heldPeriods).toBeGreaterThanOrEqual(9);
+      s.node.lifecycle.trigger('activate');
+      await s.run(10);
+      expect(commands).toBe(21);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+});
