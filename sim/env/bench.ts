@@ -17,9 +17,10 @@ export async function benchSimControl(steps = 200): Promise<BenchEntry[]> {
   const robot = await SimRobot.create({ scene: preset.scene, robot: desc, commandMode: 'joint_position', cameras: ['agentview', 'eye_in_hand'], imageSize: 128, policyHz: 20 });
   try {
     const loop = new ControlLoop({ policy: new JointSweepPolicy(desc, { rateHz: 20 }), robot: desc, embodiment: desc.id, schedule: { mode: 'replan', actionsPerChunk: 10 } });
-    await runRollout({ robot, loop, instruction: '', steps: 20 }); // warm-up
+    // the sweep reads no cameras, so rendering is forced: this measures physics + 2 cameras + controller
+    await runRollout({ robot, loop, instruction: '', steps: 20, renderEveryTick: true }); // warm-up
     const t0 = performance.now();
-    const r = await runRollout({ robot, loop, instruction: '', steps });
+    const r = await runRollout({ robot, loop, instruction: '', steps, renderEveryTick: true });
     const wall = (performance.now() - t0) / 1000;
     const details = { cameras: 'agentview + eye_in_hand, rgb8 128x128', policy_hz: 20, physics_substeps: 25, steps, note: 'one worker (one Node process + its Chromium page)' };
     return [

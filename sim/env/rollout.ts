@@ -17,6 +17,8 @@ export interface RolloutOptions {
   loop: ControlLoop;
   instruction: string;
   steps: number;
+  /** render cameras on every tick, not only when the policy infers (benchmarks, recording) */
+  renderEveryTick?: boolean;
   /** called after each tick's command was applied; return true to stop early */
   onStep?: (s: RolloutStep) => boolean | void | Promise<boolean | void>;
 }
@@ -33,7 +35,7 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutResult> {
   let tick = 0;
   for (; tick < o.steps; tick++) {
     // cameras are rendered only on ticks where the policy runs
-    const obs = await o.robot.observe(o.instruction, { images: o.loop.needsImages(tick) });
+    const obs = await o.robot.observe(o.instruction, { images: o.renderEveryTick || o.loop.needsImages(tick) });
     const step = await o.loop.step(obs, tick);
     o.robot.apply(step.command);
     if (o.onStep && (await o.onStep({ tick, obs, step }))) {

@@ -109,18 +109,18 @@ export class JointStateAssembler {
    * kept for the next sample).
    */
   update(msg: JointState): ProprioSample | null {
-    let armSeen = false;
     const armSet = this.armJoints;
+    const armSeen = msg.name.some((n) => armSet.includes(n));
+    const stamp = stampToSeconds(msg.header.stamp);
+    // an arm sample older than the held one is dropped whole (never a queue)
+    if (armSeen && stamp < this.#stamp) return null;
     msg.name.forEach((name, i) => {
       const p = msg.position[i];
       if (p !== undefined) this.#pos.set(name, p);
       const v = msg.velocity[i];
       if (v !== undefined) this.#vel.set(name, v);
-      if (!armSeen && armSet.includes(name)) armSeen = true;
     });
     if (!armSeen) return null;
-    const stamp = stampToSeconds(msg.header.stamp);
-    if (stamp < this.#stamp) return null;
     const q = new Float64Array(armSet.length);
     for (let i = 0; i < armSet.length; i++) {
       const v = this.#pos.get(armSet[i]!);

@@ -20,7 +20,7 @@ import { ObservationBuffer, imageInput } from '../observation/buffer.ts';
 import type { CameraFrame, Observation, ProprioSample } from '../observation/types.ts';
 import type { Policy } from '../policy/types.ts';
 import { loadManifest } from '../policy/manifest.ts';
-import { ControlLoop, type RobotCommand } from '../runtime/control-loop.ts';
+import { ControlLoop, type ControlStep, type RobotCommand } from '../runtime/control-loop.ts';
 import { percentile } from '../runtime/bench-util.ts';
 import { Watchdog } from '../safety/watchdog.ts';
 import { SCHEDULE_MODES, type ScheduleOptions } from '../schedule/index.ts';
@@ -44,6 +44,7 @@ export const NODE_PARAMETERS = {
   camera_topics: { default: [''], description: "'<camera>=<topic>' entries; empty: the robot description's ros.cameras" },
   compressed_images: { default: false, description: 'subscribe to <image topic>/compressed (sensor_msgs/CompressedImage)' },
   joint_states_topic: { default: '', description: "joint state topic (empty: the robot description's)" },
+  extra_joint_states_topics: { default: [''], description: 'more JointState topics merged by joint name (e.g. the gripper fingers on their own topic)' },
   instruction_topic: { default: '/instruction', description: 'std_msgs/String language instruction (transient local)' },
   instruction: { default: '', description: 'initial instruction until one arrives on the topic' },
   control_rate_hz: { default: 0, description: "control rate, Hz; 0 = the model's rate (any other value must equal it)", range: { from: 0, to: 1000 } },
@@ -349,6 +350,11 @@ export class ArmatureNode {
       );
     }
     const jsTopic = p.joint_states_topic || robot.ros.joint_states.topic;
+    for (const extra of p.extra_joint_states_topics) {
+      if (extra === '' || extra === jsTopic) continue;
+      // e.g. franka_gripper's finger joints: cached by name, used by the next arm sample
+      this.#subs.push(t.subscribe(extra, 'sensor_msgs/msg/JointState', QOS.sensorData, (m) => void this.#joints!.update(m)));
+    }
     this.#subs.push(
       t.subscribe(jsTopic, 'sensor_msgs/msg/JointState', QOS.sensorData, (m) => {
         const s = this.#joints!.update(m);
@@ -359,8 +365,10 @@ export class ArmatureNode {
         }
       }),
     );
+    // transient local, so an instruction latched before the node started still arrives
     this.#subs.push(t.subscribe(p.instruction_topic, 'std_msgs/msg/String', QOS.transientLocal(1), (m) => void this.#buffer!.setInstruction(m.data, t.clock.now())));
-    this.#subs.push(t.subscribe(p.estop_topic, 'std_msgs/msg/Bool', QOS.transientLocal(1), (m) => m.data && this.estop(`e-stop topic ${p.estop_topic}`)));
+    // e-stop: reliable volatile, which every reliable publisher (volatile or latched) can reach
+    this.#subs.push(t.subscribe(p.estop_topic, 'std_msgs/msg/Bool', QOS.reliable(10), (m) => m.data && this.estop(`e-stop topic ${p.estop_topic}`)));
 
     const cmd = this.#encoder.command;
     this.#cmdPub = t.createPublisher(cmd.topic, cmd.type, QOS.reliable(10)) as Publisher<object>;
@@ -455,9 +463,18 @@ export class ArmatureNode {
     if (this.#estop !== null) reason = `e-stop: ${this.#estop}`;
     else if (!wd.ok) reason = wd.reasons.join('; ');
     if (!wd.ok && !wd.latched) this.#counters.staleTicks++;
+    let step: ControlStep | null = null;
     if (reason === null) {
-      const obs: Observation = buffer.assemble(now);
-      const step = await loop.step(obs, tick);
+      try {
+        const obs: Observation = buffer.assemble(now);
+        step = await loop.step(obs, tick);
+      } catch (err) {
+        // a bad sample (wrong joint count, undecodable frame) must not stop the timer: hold
+        this.#counters.policyErrors++;
+        reason = `control step failed: ${(err as Error).message}`;
+      }
+    }
+    if (step !== null) {
       command = step.command;
       if (step.error) {
         this.#counters.policyErrors++;
@@ -471,7 +488,7 @@ export class ArmatureNode {
       if (step.inferred && this.#pathPub) this.#publishPath(held.fields['joint_positions']!);
       if (command.held && reason === null) reason = command.interventions.find((i) => i.kind === 'hold')?.detail ?? 'held by the safety filter';
     } else {
-      command = this.#holdCommand(held, reason);
+      command = this.#holdCommand(held, reason ?? 'hold');
     }
     this.#publish(command, now);
     const latencyMs = this.#wall() - t0;
@@ -533,7 +550,7 @@ export class ArmatureNode {
     this.#pathPub!.publish({ header: { stamp, frame_id }, poses });
   }
 
-  /** The current diagnostics (what /diagnostics carries). Counters are per period when `period` is true. */
+  /** The current diagnostics (what /diagnostics carries): counters since the last published period; `consumePeriod` starts a new one. */
   diagnostics(opts: { consumePeriod?: boolean } = {}): DiagnosticArray {
     const c = this.#counters;
     const prev = this.#period;

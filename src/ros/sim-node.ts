@@ -97,6 +97,8 @@ export interface SimNodeStats {
   /** periods that repeated the previous command because none arrived */
   heldPeriods: number;
   gripperGoals: number;
+  /** timer periods skipped because the previous one was still running (wall clock only) */
+  skippedPeriods: number;
   /** commands rejected (malformed), with the last reason */
   rejected: number;
   lastError: string | null;
@@ -114,6 +116,7 @@ export class SimNode {
   readonly #synthetic: { names: readonly string[]; size: number } | undefined;
   readonly #instruction: string;
   #pending: Float64Array | null = null;
+  #busy = false;
   #last: Float64Array | null = null;
   #jsPub: Publisher<JointState> | undefined;
   readonly #imagePubs = new Map<string, Publisher<Image>>();
@@ -121,7 +124,7 @@ export class SimNode {
   #timer: TimerHandle | undefined;
   /** fault injection: topics whose messages are not published while listed */
   readonly suppressed = new Set<string>();
-  readonly stats: SimNodeStats = { steps: 0, commands: 0, heldPeriods: 0, gripperGoals: 0, rejected: 0, lastError: null };
+  readonly stats: SimNodeStats = { steps: 0, commands: 0, heldPeriods: 0, gripperGoals: 0, skippedPeriods: 0, rejected: 0, lastError: null };
 
   constructor(opts: SimNodeOptions) {
     this.transport = opts.transport;
@@ -211,6 +214,20 @@ export class SimNode {
 
   /** One control period: apply the latest command (or hold), then publish the new state. */
   async step(): Promise<void> {
+    // on a wall clock a slow render can outlast the period: skip rather than pile up
+    if (this.#busy) {
+      this.stats.skippedPeriods++;
+      return;
+    }
+    this.#busy = true;
+    try {
+      await this.#step();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #step(): Promise<void> {
     const target = this.#pending ?? this.#last;
     if (target) {
       if (!this.#pending) this.stats.heldPeriods++;
