@@ -18,7 +18,7 @@ export type FromWorker = { type: 'ready' } | { type: 'result'; result: EpisodeRe
 /** Runs episodes for one process; also usable in-process (workers = 0 in tests). */
 export class EvalWorker {
   private model: Policy | null = null;
-  private env: { task: string; env: TaskEnv; policy: Policy } | null = null;
+  private env: { task: string; env: TaskEnv; policy: Policy | null } | null = null;
   private tasks = new Map<string, SuiteTask>();
 
   constructor(private readonly config: EvalConfig) {}
@@ -29,7 +29,7 @@ export class EvalWorker {
     if (p.type === 'model') this.model = await loadPolicy(p.dir, { sampler: p.sampler, steps: p.steps, seed: this.config.seed });
   }
 
-  private async envFor(task: string): Promise<{ env: TaskEnv; policy: Policy }> {
+  private async envFor(task: string): Promise<{ env: TaskEnv; policy: Policy | null }> {
     if (this.env?.task === task) return this.env;
     await this.closeEnv();
     const t = this.tasks.get(task);
@@ -45,14 +45,23 @@ export class EvalWorker {
       imageSize: this.config.imageSize,
       seed: this.config.seed,
     });
-    const noise = this.config.policy.type === 'expert' ? (this.config.policy.noise ?? 0) : 0;
-    const policy = this.model ?? new ExpertPolicy({ world: env.world, goal: t.task.goal, noise: noise > 0 ? { actionStd: noise } : undefined, seed: this.config.seed });
+    const policy = this.model;
     this.env = { task, env, policy };
     return this.env;
   }
 
   async run(spec: EpisodeSpec): Promise<EpisodeResult> {
-    const { env, policy } = await this.envFor(spec.task);
+    const { env, policy: model } = await this.envFor(spec.task);
+    // the expert is built per episode and seeded from (seed, task, init), so noisy runs do not depend on which worker ran what
+    const noise = this.config.policy.type === 'expert' ? (this.config.policy.noise ?? 0) : 0;
+    const policy =
+      model ??
+      new ExpertPolicy({
+        world: env.world,
+        goal: env.task.goal,
+        noise: noise > 0 ? { actionStd: noise, graspStd: noise / 2 } : undefined,
+        seed: (this.config.seed * 1_000_003 + spec.taskIndex * 7919 + spec.init) >>> 0,
+      });
     const horizon = policy.metadata.horizon;
     return runEpisode(
       {
@@ -70,7 +79,6 @@ export class EvalWorker {
 
   private async closeEnv(): Promise<void> {
     if (!this.env) return;
-    if (this.env.policy !== this.model) await this.env.policy.dispose();
     await this.env.env.close();
     this.env = null;
   }

@@ -18,6 +18,11 @@ export interface ExpertEpisodeOptions {
   seed?: number;
   /** keep running this many steps after success is first seen, and require it still holds (default 0) */
   holdSteps?: number;
+  /**
+   * true (LIBERO): stop at the first step the goal holds (after holdSteps). false: run until the
+   * expert has finished its plan (released, backed off) and score the state it leaves.
+   */
+  stopOnSuccess?: boolean;
   /** called every tick with the expert's status (debugging) */
   onTick?: (tick: number, status: ExpertStatus) => void;
 }
@@ -49,11 +54,16 @@ export async function runExpertEpisode(o: ExpertEpisodeOptions): Promise<ExpertE
     env.apply(step.command);
     steps = tick + 1;
     o.onTick?.(tick, expert.status());
+    if (o.stopOnSuccess === false) {
+      if (expert.finished) break;
+      continue;
+    }
     if (env.success()) {
       if (successAt < 0) successAt = tick;
       if (tick - successAt >= (o.holdSteps ?? 0)) break;
     } else successAt = -1;
   }
   await expert.dispose();
-  return { success: successAt >= 0, steps, interventions, status: expert.status() };
+  const success = o.stopOnSuccess === false ? env.success() : successAt >= 0;
+  return { success, steps, interventions, status: expert.status() };
 }

@@ -19,6 +19,7 @@ import {
   StageRunner,
   bottomZ,
   closingYaw,
+  nearestYaw,
   graspFor,
   moveDrawer,
   pick,
@@ -164,7 +165,8 @@ export class ExpertPolicy implements Policy {
 
   async predictChunk(obs: Observation, _opts?: InferOptions): Promise<ActionChunk> {
     const t0 = performance.now();
-    const ctx: SkillContext = { tcp: tcpFromObservation(obs), world: this.opts.world, minZ: this.minZ };
+    // 0.5 m above the base: over the tallest fixture with a held object, well inside the FR3 workspace
+    const ctx: SkillContext = { tcp: tcpFromObservation(obs), world: this.opts.world, minZ: this.minZ, maxZ: ROBOT_BASE[2] + 0.5 };
     if (!this.planned) this.plan(ctx);
     const a = this.next(ctx);
     const out = new Float32Array(7);
@@ -317,13 +319,13 @@ export class ExpertPolicy implements Policy {
           // the empty hand flies over whatever lies between it and the object (an open drawer, a cabinet)
           const transitZ = pathClearance(w, [ctx.tcp.pos[0]!, ctx.tcp.pos[1]!], [g.pos[0], g.pos[1]], new Set([object])) + 0.05;
           // a bowl is grasped at a rim point its contents leave free, fixed when the phase starts
-          const rim = shape.kind === 'bowl' ? rimAngleClearOf(w, shape) : undefined;
+          const rim = shape.kind === 'bowl' ? (rimAngleClearOf(w, shape) ?? target.rimAngle?.(w, pose.pos, this.refYaw)) : undefined;
           return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(), rimAngle: () => rim });
         },
         // lifted, and the fingers did not close on nothing
         verify: (ctx) => bottomZ(shape, w.bodyPose(shape.body).pos) > bottom0 + 0.03 && ctx.tcp.width > 0.004,
       },
-      { name: `place ${object}`, build: () => place({ object: shape.body, shape, target, carryZ }) },
+      { name: `place ${object}`, build: () => place({ object: shape.body, shape, target, carryZ, narrowRelease: target.container === true }) },
     ];
   }
 
@@ -336,9 +338,10 @@ export class ExpertPolicy implements Policy {
       // containers: a free spot (body frame), chosen when the carry starts, so a second item does not land on the first
       let spot: [number, number] = [0, 0];
       return {
-        prepare: (wv, object) => {
+        container,
+        touching: (_wv, object) => w.inContact(object, s.body),
+        prepare: (_wv, object) => {
           spot = container ? freeSpot(w, s, object) : [0, 0];
-          void wv;
         },
         center: (wv) => {
           const p = wv.bodyPose(s.body);
@@ -373,6 +376,17 @@ export class ExpertPolicy implements Policy {
       const d = owner.drawer;
       const cy = (d.interiorMin[1] + d.interiorMax[1]) / 2;
       return {
+        // hold a bowl at a rim point 45 deg off the drawer's front-back axis: the fingers stay clear of
+        // the drawer front, and the wrist turns less than for a side grasp (which can run joint 7 out)
+        rimAngle: (wv, objectPos, refYaw) => {
+          const m = wv.bodyPose(d.body).mat;
+          const front = Math.atan2(-m[3]!, -m[0]!); // drawer -x: towards its front
+          const dev = (a: number): number => Math.abs(nearestYaw(a, refYaw) - refYaw);
+          const a = front + Math.PI / 4;
+          const b = front - Math.PI / 4;
+          void objectPos;
+          return dev(a) <= dev(b) ? a : b;
+        },
         center: (wv) => {
           const p = wv.bodyPose(d.body);
           // centre of the part of the tray that is out of the carcass (drawer frame x: -half depth + slide)

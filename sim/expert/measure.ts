@@ -2,7 +2,10 @@
  * Measures the scripted expert's success rate per task and suite.
  *
  *   node --import tsx sim/expert/measure.ts [--suite spatial|object|goal|long|all] [--episodes 10]
- *        [--tasks 0,3] [--action-noise 0.002] [--grasp-noise 0.005] [--json out.json] [--verbose]
+ *        [--tasks 0,3] [--action-noise 0.002] [--grasp-noise 0.005] [--strict] [--json out.json] [--verbose]
+ *
+ * LIBERO protocol: an episode succeeds at the first step the goal holds. --strict instead runs
+ * until the expert has let go and backed off, and scores the state it leaves.
  *
  * Uses the shipped suites (sim/tasks/suites/<suite>) when generated, otherwise the task
  * definitions with init states sampled from the same per-task seeds as generate.ts.
@@ -48,14 +51,14 @@ export interface TaskRate {
   meanSteps: number;
 }
 
-export async function measureTask(suite: Suite, spec: SuiteTaskSpec, opts: { episodes: number; noise?: ExpertNoise; verbose?: boolean }): Promise<TaskRate> {
+export async function measureTask(suite: Suite, spec: SuiteTaskSpec, opts: { episodes: number; noise?: ExpertNoise; verbose?: boolean; strict?: boolean }): Promise<TaskRate> {
   const env = await TaskEnv.create({ task: spec.task, initStates: spec.initStates, robotCommandMode: 'ee_delta', cameras: [] });
   const out: TaskRate = { task: spec.name, episodes: 0, successes: 0, rate: 0, failures: [], meanSteps: 0 };
   let steps = 0;
   try {
     const n = Math.min(opts.episodes, spec.initStates.length);
     for (let i = 0; i < n; i++) {
-      const r: ExpertEpisodeResult = await runExpertEpisode({ env, init: i, maxSteps: MAX_STEPS[suite], noise: opts.noise, seed: i });
+      const r: ExpertEpisodeResult = await runExpertEpisode({ env, init: i, maxSteps: MAX_STEPS[suite], noise: opts.noise, seed: i, stopOnSuccess: !opts.strict });
       out.episodes++;
       steps += r.steps;
       if (r.success) out.successes++;
@@ -83,13 +86,14 @@ async function main(argv: string[]): Promise<void> {
   const gn = Number(arg('grasp-noise') ?? 0);
   const noise: ExpertNoise | undefined = an > 0 || gn > 0 ? { actionStd: an, graspStd: gn } : undefined;
   const verbose = argv.includes('--verbose');
+  const strict = argv.includes('--strict');
   const report: Record<string, { rate: number; episodes: number; tasks: TaskRate[]; wallS: number }> = {};
   for (const suite of suites) {
     const t0 = performance.now();
     const specs = suiteTasks(suite, episodes).filter((_, i) => !taskIdx || taskIdx.includes(i));
     const rates: TaskRate[] = [];
     for (const spec of specs) {
-      const r = await measureTask(suite, spec, { episodes, noise, verbose });
+      const r = await measureTask(suite, spec, { episodes, noise, verbose, strict });
       rates.push(r);
       console.log(`${suite.padEnd(8)} ${(100 * r.rate).toFixed(0).padStart(3)}%  ${r.successes}/${r.episodes}  mean steps ${r.meanSteps.toFixed(0).padStart(3)}  ${spec.name}`);
     }

@@ -9,7 +9,7 @@
  * the current object poses, so small slips are corrected.
  */
 import { ArmatureError } from '../../src/errors.ts';
-import { axisAngle2mat, mat2axisAngle, matMul3, matMulT3 } from '../physics/math.ts';
+import { mat2axisAngle, matMulT3 } from '../physics/math.ts';
 import type { EntityShape } from '../tasks/task-scene.ts';
 
 export type Vec3 = [number, number, number];
@@ -21,8 +21,8 @@ export class SkillError extends ArmatureError {
   }
 }
 
-/** Privileged simulator state the expert may read (world frame). */
-export interface WorldView {
+/** Privileged simulator state the skills read (world frame); sim/tasks/predicates.ts WorldView provides it. */
+export interface SkillWorld {
   /** body pose: position (m) and rotation matrix (row-major, world <- body) */
   bodyPose(name: string): { pos: ArrayLike<number>; mat: ArrayLike<number> };
   /** position of a hinge (rad) or slide (m) joint */
@@ -41,9 +41,11 @@ export interface TcpState {
 
 export interface SkillContext {
   tcp: TcpState;
-  world: WorldView;
+  world: SkillWorld;
   /** lowest TCP height the robot's safety workspace allows, m, world; targets are kept above it */
   minZ?: number;
+  /** highest TCP height targets may ask for, m, world (an approach that chases an object stuck to the hand stops here) */
+  maxZ?: number;
 }
 
 export interface PoseTarget {
@@ -64,14 +66,16 @@ export interface Stage {
   begin?(ctx: SkillContext): void;
   /** TCP goal for this tick */
   target(ctx: SkillContext): PoseTarget;
-  /** gripper width target, m */
-  readonly gripper: number;
+  /** gripper width target, m (a stage's begin may set it, e.g. from the width it grasped at) */
+  gripper: number;
   /** 'reach': pose within tolerance (or motion stalled); 'gripper': fingers stopped; 'ticks': after maxTicks */
   readonly until: 'reach' | 'gripper' | 'ticks';
   /** position tolerance for 'reach', m (default 0.005) */
   readonly tol?: number;
   /** largest translation per tick, m (default 0.015) */
   readonly maxStep?: number;
+  /** ramp the step limit up from 1/rampTicks of maxStep over this many ticks (gentle starts under load) */
+  readonly rampTicks?: number;
   /** the stage ends after this many ticks whatever happens */
   readonly maxTicks: number;
   /** extra end condition, checked every tick */
@@ -171,6 +175,7 @@ export class StageRunner {
       }
       const target = st.target(ctx);
       if (ctx.minZ !== undefined && target.pos[2] < ctx.minZ) target.pos = [target.pos[0], target.pos[1], ctx.minZ];
+      if (ctx.maxZ !== undefined && target.pos[2] > ctx.maxZ) target.pos = [target.pos[0], target.pos[1], ctx.maxZ];
       if (this.ticks > 0 && this.finished(st, ctx, target)) {
         this.index++;
         this.resetStage();
@@ -185,7 +190,8 @@ export class StageRunner {
       this.ticks++;
       this.history.push(Float64Array.from(ctx.tcp.pos));
       if (this.history.length > 4) this.history.shift();
-      return deltaTowards(ctx.tcp, target, st.gripper, st.maxStep ?? 0.015);
+      const ramp = st.rampTicks ? Math.min(1, this.ticks / st.rampTicks) : 1;
+      return deltaTowards(ctx.tcp, target, st.gripper, (st.maxStep ?? 0.015) * ramp);
     }
     return null;
   }
@@ -233,6 +239,20 @@ export function bottomZ(shape: EntityShape, pos: ArrayLike<number>): number {
   return shape.originAtBottom ? pos[2] : pos[2] - shape.size[2];
 }
 
+/**
+ * Lowest point of an object in its current pose, m, world: a bowl held by the rim droops,
+ * and its far edge is then well below its origin.
+ */
+export function lowestZ(shape: EntityShape, pose: { pos: ArrayLike<number>; mat: ArrayLike<number> }): number {
+  const m = pose.mat;
+  const [sx, sy, sz] = shape.size;
+  const cz = pose.pos[2] + (shape.originAtBottom ? m[8] * sz : 0);
+  const c = Math.min(1, Math.abs(m[8]));
+  const round = shape.kind === 'bowl' || shape.kind === 'plate' || shape.kind === 'cylinder' || shape.kind === 'bottle' || shape.kind === 'mug';
+  const halfZ = round ? c * sz + sx * Math.sqrt(Math.max(0, 1 - c * c)) : Math.abs(m[6]) * sx + Math.abs(m[7]) * sy + c * sz;
+  return cz - halfZ;
+}
+
 /** Height of an object's top, m, world. */
 export function topZ(shape: EntityShape, pos: ArrayLike<number>): number {
   return bottomZ(shape, pos) + 2 * shape.size[2];
@@ -276,10 +296,11 @@ export function graspFor(
   const z = Math.max(bottom + Math.min(0.01, height / 2), bottom + height - 0.02);
   if (shape.kind === 'bowl') {
     // rim point (by default the one nearest the robot base, at the world origin), closing radially
-    const th = (rimAngle ?? Math.atan2(-p[1], -p[0])) + noise.dyaw;
     const rc = shape.size[0] - (shape.wall ?? 0.008) / 2;
+    // grasp noise slides the grasp along the rim (a radial offset would put a finger on the 8 mm wall)
+    const th = (rimAngle ?? Math.atan2(-p[1], -p[0])) + noise.dyaw + noise.dx / rc;
     const zr = bottom + height - 0.014;
-    return { pos: [p[0] + rc * Math.cos(th) + noise.dx, p[1] + rc * Math.sin(th) + noise.dy, zr], yaw: nearestYaw(th, refYaw), open: 0.05 };
+    return { pos: [p[0] + rc * Math.cos(th), p[1] + rc * Math.sin(th), zr], yaw: nearestYaw(th, refYaw), open: 0.05 };
   }
   let yaw = refYaw;
   if (shape.kind === 'box') {
@@ -306,7 +327,7 @@ export function moveTo(name: string, pose: PoseTarget | ((ctx: SkillContext) => 
 }
 
 /** Hold the pose captured when the stage starts while the gripper moves to `width`. */
-export function gripperTo(name: string, width: number, opts: { maxTicks?: number; minTicks?: number } = {}): Stage {
+export function gripperTo(name: string, width: number, opts: { maxTicks?: number } = {}): Stage {
   let held: PoseTarget | null = null;
   return {
     name,
@@ -352,7 +373,7 @@ export interface PickOptions extends SkillOptions {
   transitZ?: number;
   noise?: GraspNoise;
   /** bowls: which rim point to grasp (see graspFor) */
-  rimAngle?: (world: WorldView) => number | undefined;
+  rimAngle?: (world: SkillWorld) => number | undefined;
 }
 
 /** rise over obstacles, approach above the grasp, descend, close, lift to the carry height. */
@@ -387,7 +408,6 @@ export function pick(o: PickOptions): Stage[] {
       'descend',
       (ctx) => {
         const gr = g(ctx);
-        // fast while high above, slow for the last 4 cm
         return { pos: [gr.pos[0], gr.pos[1], gr.pos[2]], mat: topDown(gr.yaw) };
       },
       { gripper: GRIPPER_OPEN, tol: 0.003, maxStep: 0.012, maxTicks: 50 },
@@ -399,10 +419,16 @@ export function pick(o: PickOptions): Stage[] {
 
 /** Where an object should go: centre xy and supporting surface height (m, world), recomputed each tick. */
 export interface PlaceTarget {
+  /** the object goes into a container with walls (bowl, basket) */
+  container?: boolean;
+  /** bowls: preferred rim angle to grasp at for this target (rad about world z), e.g. clear of a drawer front */
+  rimAngle?(world: SkillWorld, objectPos: ArrayLike<number>, refYaw: number): number;
+  /** whether the held object touches its support (then the place stage sets it down until contact) */
+  touching?(world: SkillWorld, object: string): boolean;
   /** called when the carry starts (pick a free spot in a container here) */
-  prepare?(world: WorldView, object: string): void;
-  center(world: WorldView): [number, number];
-  surfaceZ(world: WorldView): number;
+  prepare?(world: SkillWorld, object: string): void;
+  center(world: SkillWorld): [number, number];
+  surfaceZ(world: SkillWorld): number;
 }
 
 export interface PlaceOptions {
@@ -412,26 +438,34 @@ export interface PlaceOptions {
   carryZ: number;
   /** gap between the object's bottom and the surface at release, m (default 0.012) */
   clearance?: number;
+  /** open only 12 mm past the grasp width on release (into containers, see below); default: fully */
+  narrowRelease?: boolean;
 }
 
 /** carry over the target, descend until the object is just above the surface, open, retreat. */
 export function place(o: PlaceOptions): Stage[] {
   // goal for the TCP such that the held object's centre is over the target centre
-  const over = (ctx: SkillContext, z: (w: WorldView, tcpToBottom: number) => number): PoseTarget => {
-    const op = ctx.world.bodyPose(o.object).pos;
+  const over = (ctx: SkillContext, z: (w: SkillWorld, tcpToBottom: number) => number): PoseTarget => {
+    const pose = ctx.world.bodyPose(o.object);
+    const op = pose.pos;
     const [cx, cy] = o.target.center(ctx.world);
-    const tcpToBottom = ctx.tcp.pos[2] - bottomZ(o.shape, op);
+    const tcpToBottom = ctx.tcp.pos[2] - lowestZ(o.shape, pose);
     const mat = topDown(closingYaw(ctx.tcp.mat));
     return { pos: [cx + ctx.tcp.pos[0] - op[0], cy + ctx.tcp.pos[1] - op[1], z(ctx.world, tcpToBottom)], mat };
   };
   let carryMat: Float64Array | null = null;
   const keepMat = (p: PoseTarget): PoseTarget => ({ pos: p.pos, mat: carryMat ?? p.mat });
+  // into a container, let go by opening a little past the grasp width: a fully opening finger can
+  // wedge the container's wall against what was just put in it, and lift both on the retreat
+  const letGo = release();
+  const away = retreat();
   return [
     {
       name: 'carry',
       begin: (ctx) => {
         carryMat = topDown(closingYaw(ctx.tcp.mat));
         o.target.prepare?.(ctx.world, o.object);
+        if (o.narrowRelease) letGo.gripper = away.gripper = Math.min(GRIPPER_OPEN, ctx.tcp.width + 0.012);
       },
       target: (ctx) => keepMat(over(ctx, () => o.carryZ)),
       gripper: GRIPPER_CLOSED,
@@ -441,15 +475,25 @@ export function place(o: PlaceOptions): Stage[] {
     },
     {
       name: 'lower',
-      target: (ctx) => keepMat(over(ctx, (w, d) => o.target.surfaceZ(w) + d + (o.clearance ?? 0.012))),
+      // quickly to 2 cm above the surface, then 3 mm per tick until the object touches its support:
+      // set down, not dropped (a bowl dropped on a plate can pass through it in MuJoCo)
+      target: (ctx) =>
+        keepMat(
+          over(ctx, (w, d) => {
+            const goal = o.target.surfaceZ(w) + d + (o.target.touching ? -0.01 : (o.clearance ?? 0.012));
+            const gap = ctx.tcp.pos[2] - d - o.target.surfaceZ(w);
+            return Math.max(goal, ctx.tcp.pos[2] - (gap > 0.02 ? 0.01 : 0.003));
+          }),
+        ),
       gripper: GRIPPER_CLOSED,
       until: 'reach',
-      tol: 0.004,
+      tol: 0.002,
       maxStep: 0.01,
-      maxTicks: 50,
+      maxTicks: 60,
+      doneWhen: (ctx) => o.target.touching?.(ctx.world, o.object) ?? false,
     },
-    release(),
-    retreat(),
+    letGo,
+    away,
   ];
 }
 
@@ -476,7 +520,7 @@ export function moveDrawer(o: DrawerOptions): Stage[] {
   const sx = o.shape.size[0];
   const joint = drawer.joint;
   // slide direction u (cabinet -x), bar direction b (cabinet y), gripper axis a, closing axis c
-  const frame = (w: WorldView): { bar: Vec3; u: Vec3; mat: Float64Array; a: Vec3 } => {
+  const frame = (w: SkillWorld): { bar: Vec3; u: Vec3; mat: Float64Array; a: Vec3 } => {
     const cab = w.bodyPose(o.shape.body).mat;
     const dp = w.bodyPose(drawer.body).pos;
     const u: Vec3 = [-cab[0], -cab[3], 0];
@@ -493,8 +537,12 @@ export function moveDrawer(o: DrawerOptions): Stage[] {
     return { bar, u, a, mat: fromColumns(x, c, a) };
   };
   // TCP a little past the bar along the gripper axis so the pads' centres sit on it
-  const at = (f: ReturnType<typeof frame>, back: number): Vec3 => [f.bar[0] + f.a[0] * (0.011 - back), f.bar[1] + f.a[1] * (0.011 - back), f.bar[2] + f.a[2] * (0.011 - back)];
-  let pullStart: Vec3 = [0, 0, 0];
+  // TCP (fingertips) 1.6 cm past the bar along the gripper axis: the bar sits deep in the pads,
+  // which hold it by friction against the drawer's resistance pulling it towards the tips
+  const depth = 0.016;
+  const at = (f: ReturnType<typeof frame>, back: number): Vec3 => [f.bar[0] + f.a[0] * (depth - back), f.bar[1] + f.a[1] * (depth - back), f.bar[2] + f.a[2] * (depth - back)];
+  // opening around the 16 mm bar: small, so the upper finger stays clear of the drawer front
+  const open = 0.03;
   let pullMat: Float64Array | null = null;
   const goal = o.fraction * drawer.travel;
   let dir = 1;
@@ -503,34 +551,35 @@ export function moveDrawer(o: DrawerOptions): Stage[] {
       const f = frame(ctx.world);
       const p = at(f, 0.1);
       return { pos: [p[0], p[1], Math.max(p[2], f.bar[2] + 0.08)], mat: f.mat };
-    }, { gripper: 0.035, tol: 0.01, maxTicks: 90 }),
+    }, { gripper: open, tol: 0.01, maxTicks: 90 }),
     moveTo('drawer-align', (ctx) => {
       const f = frame(ctx.world);
       return { pos: at(f, 0.07), mat: f.mat };
-    }, { gripper: 0.035, tol: 0.004, maxStep: 0.01, maxTicks: 40 }),
+    }, { gripper: open, tol: 0.004, maxStep: 0.01, maxTicks: 40 }),
     moveTo('drawer-insert', (ctx) => {
       const f = frame(ctx.world);
       return { pos: at(f, 0), mat: f.mat };
-    }, { gripper: 0.035, tol: 0.003, maxStep: 0.008, maxTicks: 40 }),
+    }, { gripper: open, tol: 0.003, maxStep: 0.008, maxTicks: 40 }),
     gripperTo('drawer-grasp', GRIPPER_CLOSED),
     {
       name: 'drawer-pull',
       begin: (ctx) => {
-        pullStart = [ctx.tcp.pos[0], ctx.tcp.pos[1], ctx.tcp.pos[2]];
         pullMat = Float64Array.from(ctx.tcp.mat);
         dir = goal >= ctx.world.jointPosition(joint) ? 1 : -1;
       },
       target: (ctx) => {
         const f = frame(ctx.world);
-        // move from where the hand is now, along the slide axis only, a little past the goal
+        // from the grasp pose on the bar as it is now (re-seating a bar that slipped towards the
+        // fingertips), along the slide axis, a little past the goal
         const d = goal - ctx.world.jointPosition(joint) + 0.01 * dir;
-        const p = ctx.tcp.pos;
-        return { pos: [p[0] + f.u[0] * d, p[1] + f.u[1] * d, pullStart[2]], mat: pullMat ?? f.mat };
+        const p = at(f, 0);
+        return { pos: [p[0] + f.u[0] * d, p[1] + f.u[1] * d, p[2]], mat: pullMat ?? f.mat };
       },
       gripper: GRIPPER_CLOSED,
       until: 'ticks',
-      maxStep: 0.01,
-      maxTicks: 60,
+      maxStep: 0.008,
+      rampTicks: 4,
+      maxTicks: 70,
       doneWhen: (ctx) => (ctx.world.jointPosition(joint) - goal) * dir >= 0,
     },
     gripperTo('drawer-release', 0.05, { maxTicks: 10 }),
@@ -572,7 +621,7 @@ export function turnKnob(o: KnobOptions): Stage[] {
   let q0 = 0;
   let grip: Vec3 = [0, 0, 0];
   const margin = o.margin ?? 0.1;
-  const graspAt = (w: WorldView): { pos: Vec3; yaw: number } => {
+  const graspAt = (w: SkillWorld): { pos: Vec3; yaw: number } => {
     const kp = w.bodyPose(body);
     // closing axis across the pointer (knob local y) so the fingers miss it
     const yaw = Math.atan2(kp.mat[4], kp.mat[1]);
@@ -608,9 +657,4 @@ export function turnKnob(o: KnobOptions): Stage[] {
     gripperTo('knob-release', GRIPPER_OPEN, { maxTicks: 10 }),
     retreat(0.08),
   ];
-}
-
-/** Rotation that turns `m` by `angle` about world z. */
-export function yawed(m: ArrayLike<number>, angle: number): Float64Array {
-  return matMul3(axisAngle2mat([0, 0, angle]), m);
 }

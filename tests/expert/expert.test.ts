@@ -62,14 +62,16 @@ afterAll(async () => {
 
 const BOWL: Spot = { name: 'akita_black_bowl_1', category: 'akita_black_bowl', at: [0.05, 0.12] };
 const PLATE: Spot = { name: 'plate_1', category: 'plate', at: [-0.1, -0.12] };
-const CABINET: Spot = { name: 'wooden_cabinet_1', category: 'wooden_cabinet', at: [0.2, -0.28], fixture: true };
+// y = -0.3: at some other positions the scene builder's drawer jams in its carcass (zero clearance; reported)
+const CABINET: Spot = { name: 'wooden_cabinet_1', category: 'wooden_cabinet', at: [0.2, -0.3], fixture: true };
 const STOVE: Spot = { name: 'flat_stove_1', category: 'flat_stove', at: [0.15, 0.25], fixture: true };
 
 describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
   it('picks a bowl by the rim and places it on the plate', async () => {
     const env = await envFor(ownTask('put the bowl on the plate', [BOWL, PLATE], atom('on', BOWL.name, PLATE.name)));
     for (const init of [0, 1]) {
-      const r = await runExpertEpisode({ env, init, maxSteps: 220, holdSteps: 15 });
+      const r = await runExpertEpisode({ env, init, maxSteps: 220, stopOnSuccess: false });
+      expect(r.status.phase).toBe(r.status.plan.length); // let go and backed off
       expect(r.success).toBe(true);
       expect(r.interventions).toBe(0); // every action was inside the safety limits as sent
       const sim = env.robot.sim;
@@ -85,7 +87,7 @@ describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
   it('puts a box in a basket', async () => {
     const task = ownTask('put the cream cheese in the basket', [{ name: 'cream_cheese_1', category: 'cream_cheese', at: [-0.05, 0.15] }, { name: 'basket_1', category: 'basket', at: [0.05, -0.2] }], atom('in', 'cream_cheese_1', 'basket_1_contain_region'));
     const env = await envFor(task);
-    const r = await runExpertEpisode({ env, init: 0, maxSteps: 280, holdSteps: 10 });
+    const r = await runExpertEpisode({ env, init: 0, maxSteps: 280, stopOnSuccess: false });
     expect(r.success).toBe(true);
     const sim = env.robot.sim;
     const box = sim.bodyPose('cream_cheese_1').pos;
@@ -114,7 +116,7 @@ describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
   it('does a two-step task: open the drawer, then put the bowl inside', async () => {
     const task = ownTask('open the top drawer and put the bowl inside', [CABINET, BOWL, PLATE], { type: 'and', args: [atom('in', BOWL.name, `${CABINET.name}_top_region`), atom('open', `${CABINET.name}_top_region`)] });
     const env = await envFor(task);
-    const r = await runExpertEpisode({ env, init: 0, maxSteps: 520, holdSteps: 20 });
+    const r = await runExpertEpisode({ env, init: 0, maxSteps: 520, stopOnSuccess: false });
     expect(r.success).toBe(true);
     // the plan put the drawer first although the goal lists it second
     expect(r.status.plan).toEqual([`open ${CABINET.name}`, `pick ${BOWL.name}`, `place ${BOWL.name}`]);
@@ -167,8 +169,10 @@ describe('expert noise and interface', () => {
     const chunk = await expert.predictChunk(await env.observe());
     expect(chunk.actions.length).toBe(7);
     expect(Math.hypot(chunk.actions[0]!, chunk.actions[1]!, chunk.actions[2]!)).toBeLessThanOrEqual(0.015 + 1e-6);
-    const plateAsSubject = resolveTask({ ...structuredClone({ ...task, init: [], goal: undefined }), init: [], goal: atom('open', PLATE.name) } as never);
-    expect(() => new ExpertPolicy({ world, goal: plateAsSubject.goal })).toThrow(ExpertError);
-    expect(() => new ExpertPolicy({ world, goal: plateAsSubject.goal })).toThrow(/no drawer/);
+    const openPlate = ownTask('open the plate', [BOWL, PLATE], atom('open', PLATE.name)).goal;
+    expect(() => new ExpertPolicy({ world, goal: openPlate })).toThrow(ExpertError);
+    expect(() => new ExpertPolicy({ world, goal: openPlate })).toThrow(/no drawer/);
+    const movePlateOntoBowl = ownTask('x', [BOWL, PLATE], atom('on', 'main_table', BOWL.name)).goal;
+    expect(() => new ExpertPolicy({ world, goal: movePlateOntoBowl })).toThrow(/not an object or fixture/);
   });
 });
