@@ -249,7 +249,9 @@ function objectXml(o: SceneObject, assets: AssetMap): BuiltObject {
         `<geom type="box" pos="${fmt([0, -sy + t / 2, sz])}" size="${fmt([sx, t / 2, sz])}" ${a}/>`,
         `<geom type="box" pos="${fmt([sx - t / 2, 0, sz])}" size="${fmt([t / 2, sy, sz])}" ${a}/>`,
       ];
-      // drawer: a tray behind a front panel, sliding out along local -x
+      // drawer: a tray behind a front panel, sliding out along local -x; every part keeps a
+      // 2-4 mm gap to the carcass (a flush front jams: a fixed carcass is part of the world body,
+      // so MuJoCo's parent filter does not exclude it)
       const dx = sx - t;
       const dy = sy - t - 0.004;
       const dz = sz - t - 0.004;
@@ -258,7 +260,7 @@ function objectXml(o: SceneObject, assets: AssetMap): BuiltObject {
       const drawer = `
 <body name="${o.name}_drawer" pos="0 0 ${sz}">
   <joint name="${o.name}_drawer_joint" type="slide" axis="-1 0 0" range="0 ${+travel.toFixed(6)}" damping="5" armature="0.01"/>
-  <geom name="${o.name}_drawer_front" type="box" pos="${fmt([-sx + 0.006, 0, 0])}" size="${fmt([0.006, sy - t, sz - t])}" ${da}/>
+  <geom name="${o.name}_drawer_front" type="box" pos="${fmt([-sx + 0.006, 0, 0])}" size="${fmt([0.006, sy - t - 0.002, sz - t - 0.002])}" ${da}/>
   <geom name="${o.name}_drawer_bottom" type="box" pos="${fmt([0, 0, -dz + 0.004])}" size="${fmt([dx - 0.01, dy, 0.004])}" ${da}/>
   <geom name="${o.name}_drawer_back" type="box" pos="${fmt([dx - 0.012, 0, 0])}" size="${fmt([0.004, dy, dz])}" ${da}/>
   <geom name="${o.name}_drawer_left" type="box" pos="${fmt([0, dy - 0.004, 0])}" size="${fmt([dx - 0.01, 0.004, dz])}" ${da}/>
