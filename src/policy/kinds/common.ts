@@ -61,3 +61,8 @@ export function makeChunk(args: {
     stats: { ...args.stats, latencyMs: performance.now() - args.t0 },
   };
 }
+
+/** Actions executed since a previous chunk's observation (the RTI warm-start shift), from stamps in s. */
+export function actionsSince(previousStamp: number, stamp: number, rateHz: number): number {
+  return Math.max(0, Math.round((stamp - previousStamp) * rateHz));
+}

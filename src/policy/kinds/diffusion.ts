@@ -6,7 +6,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { makeChunk, policyMetadata } from './common.ts';
+import { actionsSince, makeChunk, policyMetadata } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import {
   makeSchedule,
@@ -107,7 +107,7 @@ export class DiffusionPolicy implements Policy {
           ({ actions, nfe } = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: ddimSteps }));
         } else {
           // actions executed since the previous chunk's observation
-          const shift = Math.max(0, Math.round((obs.stamp - prev.stamp) * this.metadata.controlRateHz));
+          const shift = actionsSince(prev.stamp, obs.stamp, this.metadata.controlRateHz);
           ({ actions, nfe } = await sampleRtiDdim({
             ...shape,
             denoiser: this.denoiser,

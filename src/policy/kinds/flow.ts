@@ -8,7 +8,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { makeChunk, policyMetadata } from './common.ts';
+import { actionsSince, makeChunk, policyMetadata } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, type VelocityField } from '../samplers/index.ts';
 import type { OnnxGraph } from '../onnx-graph.ts';
@@ -105,7 +105,7 @@ export class FlowPolicy implements Policy {
       for (let k = 0; k <= last; k++) await this.runStage(k, obs, spec);
       const prev = this.previous;
       if (this.mode === 'rti' && prev) {
-        const shift = Math.max(0, Math.round((obs.stamp - prev.stamp) * this.metadata.controlRateHz));
+        const shift = actionsSince(prev.stamp, obs.stamp, this.metadata.controlRateHz);
         ({ actions, nfe } = await sampleRtiFlow({
           ...shape,
           velocity: this.velocities[last]!,
