@@ -15,7 +15,6 @@ import { ControlLoop } from '../../src/runtime/control-loop.ts';
 import { Rng } from '../../src/util/random.ts';
 import { LeRobotDatasetWriter } from './lerobot-writer.ts';
 import type { RawImage } from '../../src/observation/types.ts';
-import { SETTLE_STEPS, SUITE_MAX_STEPS } from '../eval/types.ts';
 
 export interface RecordOptions {
   suite: string;
@@ -85,12 +84,12 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           noise: o.policy.type === 'expert' && o.policy.noise ? { actionStd: o.policy.noise, graspStd: o.policy.noise / 2 } : undefined,
           seed: o.seed + taskIndex,
         });
-      const maxSteps = SUITE_MAX_STEPS[o.suite] ?? 300;
+      const maxSteps = suite.maxSteps;
       let kept = 0;
       let attempt = 0;
       try {
         for (; attempt < maxAttempts && kept < o.episodes; attempt++) {
-          env.reset(attempt, { settleSteps: SETTLE_STEPS });
+          env.reset(attempt);
           const loop = new ControlLoop({ policy, robot, embodiment: Object.keys(policy.metadata.embodiments)[0]!, schedule: { mode: 'replan', actionsPerChunk: policy.metadata.horizon } });
           const frames: { state: Float32Array; action: Float32Array; images: Record<string, RawImage> }[] = [];
           let success = false;

@@ -16,7 +16,7 @@ export function chunkPathOf(robot: SimRobot, loop: ControlLoop): Point[] {
   const arm = robot.robot.arms[0]!;
   const chain = chainFromArm(arm);
   const q = robot.sim.jointPositions(robot.jointNames);
-  const tcp = robot.sim.sitePose(robot.robot.arms.length > 1 ? 'left_tcp' : 'tcp').pos;
+  const tcp = robot.sim.sitePose(robot.tcpSites[0]!).pos;
   const here = tipPosition(chain, q.subarray(0, arm.joints.length));
   // world = base + FK(q): the base offset is read off the current state (bases are not rotated)
   const off: Point = [tcp[0]! - here[0]!, tcp[1]! - here[1]!, tcp[2]! - here[2]!];

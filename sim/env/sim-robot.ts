@@ -6,7 +6,7 @@
  * interpolate between policy ticks).
  */
 import { Simulation } from '../physics/simulation.ts';
-import { ControlLoop as PhysicsLoop, controlPreset } from '../physics/controllers.ts';
+import { ControlLoop as PhysicsLoop, controlPreset, SIM_ARMS } from '../physics/controllers.ts';
 import { HeadlessRenderer, type RenderRequest } from '../render/renderer.ts';
 import { describeScene, extractState, type RenderScene } from '../render/scene-description.ts';
 import type { SceneDescription } from '../scene/types.ts';
@@ -20,11 +20,6 @@ import { ArmatureError } from '../../src/errors.ts';
 const SIM_EMBODIMENT: Readonly<Record<string, 'franka_fr3' | 'agibot_dual_arm'>> = {
   'franka/fr3': 'franka_fr3',
   'agibot/dual_arm': 'agibot_dual_arm',
-};
-/** TCP sites of the built-in models, per arm */
-const TCP_SITES: Readonly<Record<'franka_fr3' | 'agibot_dual_arm', readonly string[]>> = {
-  franka_fr3: ['tcp'],
-  agibot_dual_arm: ['left_tcp', 'right_tcp'],
 };
 
 export type CommandMode = 'joint_position' | 'ee_delta';
@@ -48,7 +43,8 @@ export class SimRobot {
   readonly jointNames: readonly string[];
   readonly renderScene: RenderScene;
   private readonly gripperJoints: readonly (readonly string[])[];
-  private readonly tcpSites: readonly string[];
+  /** TCP site per arm */
+  readonly tcpSites: readonly string[];
   private readonly requests: RenderRequest[];
   private readonly state: Float32Array;
   private readonly action: Float64Array;
@@ -64,7 +60,7 @@ export class SimRobot {
   ) {
     this.jointNames = jointNames(robot);
     this.gripperJoints = robot.arms.map((a) => a.gripper.joints);
-    this.tcpSites = TCP_SITES[SIM_EMBODIMENT[robot.id]!];
+    this.tcpSites = SIM_ARMS[SIM_EMBODIMENT[robot.id]!].map((a) => a.site);
     this.renderScene = describeScene(sim.model);
     this.state = extractState(this.renderScene, sim.data);
     const size = opts.imageSize ?? 128;

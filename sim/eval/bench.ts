@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchEntry } from '../../src/bench/types.ts';
 import { evaluate } from './evaluate.ts';
-import { SUITE_MAX_STEPS } from './types.ts';
+import { MAX_STEPS, SUITES } from '../tasks/suites/index.ts';
 
 export const BUNDLED_POLICY = 'vla-chunk-tiny';
 
 export async function benchEval(): Promise<BenchEntry[]> {
   const out: BenchEntry[] = [];
-  for (const suite of Object.keys(SUITE_MAX_STEPS)) {
+  for (const suite of SUITES) {
     const dir = mkdtempSync(join(tmpdir(), `armature-bench-eval-${suite}-`));
     try {
       const s = await evaluate(
@@ -39,7 +39,7 @@ export async function benchEval(): Promise<BenchEntry[]> {
         model: BUNDLED_POLICY,
         episodes: s.episodes,
         wall_s: s.wall_s,
-        mean_steps: s.tasks.reduce((a, t) => a + t.episodes * (t.mean_steps_success ?? SUITE_MAX_STEPS[suite]!), 0) / s.episodes,
+        mean_steps: s.tasks.reduce((a, t) => a + t.episodes * (t.mean_steps_success ?? MAX_STEPS[suite]), 0) / s.episodes,
         note: 'includes worker start-up; cameras agentview + eye_in_hand at 128x128',
       });
     } finally {

@@ -11,7 +11,7 @@ import type { ScheduleOptions } from '../../src/schedule/index.ts';
 import type { Observation } from '../../src/observation/types.ts';
 import { VideoEncoder } from '../dataset/video.ts';
 import type { TaskEnv } from '../tasks/task-env.ts';
-import { SETTLE_STEPS, type EpisodeResult, type EpisodeSpec } from './types.ts';
+import type { EpisodeResult, EpisodeSpec } from './types.ts';
 
 export interface EpisodeContext {
   env: TaskEnv;
@@ -37,7 +37,7 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
   const embodiment = Object.keys(ctx.policy.metadata.embodiments)[0]!;
   const loop = new ControlLoop({ policy: ctx.policy, robot: ctx.robot, embodiment, schedule: ctx.schedule });
   // restores fixed init state i and runs LIBERO's 10 no-op settling steps
-  env.reset(spec.init, { settleSteps: SETTLE_STEPS });
+  env.reset(spec.init);
   const base = {
     ...spec,
     instruction: env.instruction,

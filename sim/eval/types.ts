@@ -1,9 +1,5 @@
 /** Evaluation: what is run (episodes), how (config) and what comes back (results). */
 
-export const SUITE_MAX_STEPS: Readonly<Record<string, number>> = { spatial: 220, object: 280, goal: 300, long: 520 };
-/** LIBERO runs this many no-op steps after reset before the policy acts */
-export const SETTLE_STEPS = 10;
-
 /** Which policy drives the episodes. */
 export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number } | { type: 'expert'; noise?: number };
 

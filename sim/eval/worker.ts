@@ -10,7 +10,7 @@ import { TaskEnv } from '../tasks/task-env.ts';
 import { loadSuite, type SuiteTask } from '../tasks/suites.ts';
 import { ExpertPolicy } from '../expert/expert.ts';
 import { runEpisode } from './episode.ts';
-import { SUITE_MAX_STEPS, type EpisodeResult, type EpisodeSpec, type EvalConfig } from './types.ts';
+import type { EpisodeResult, EpisodeSpec, EvalConfig } from './types.ts';
 
 export type ToWorker = { type: 'init'; config: EvalConfig } | { type: 'episode'; spec: EpisodeSpec } | { type: 'stop' };
 export type FromWorker = { type: 'ready' } | { type: 'result'; result: EpisodeResult } | { type: 'fatal'; message: string };
@@ -20,11 +20,14 @@ export class EvalWorker {
   private model: Policy | null = null;
   private env: { task: string; env: TaskEnv; policy: Policy | null } | null = null;
   private tasks = new Map<string, SuiteTask>();
+  private suiteMaxSteps = 0;
 
   constructor(private readonly config: EvalConfig) {}
 
   async init(): Promise<void> {
-    for (const t of loadSuite(this.config.suite).tasks) this.tasks.set(t.name, t);
+    const suite = loadSuite(this.config.suite);
+    this.suiteMaxSteps = suite.maxSteps;
+    for (const t of suite.tasks) this.tasks.set(t.name, t);
     const p = this.config.policy;
     if (p.type === 'model') this.model = await loadPolicy(p.dir, { sampler: p.sampler, steps: p.steps, seed: this.config.seed });
   }
@@ -69,7 +72,7 @@ export class EvalWorker {
         policy,
         robot: loadRobot('franka/fr3'),
         schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? horizon, horizon) },
-        maxSteps: this.config.maxSteps ?? SUITE_MAX_STEPS[this.config.suite] ?? 300,
+        maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
         fps: 20,
       },

@@ -370,18 +370,22 @@ export const DUAL_ARM_RIGHT_JOINTS = [1, 2, 3, 4, 5, 6, 7].map((k) => `idx${60 +
 
 export type ControlMode = 'joint_position' | 'joint_delta' | 'osc_pose' | 'libero_osc_pose';
 
+/** Per arm of each built-in model: its joints, TCP site and gripper actuator. */
+export const SIM_ARMS: Readonly<Record<'franka_fr3' | 'agibot_dual_arm', readonly { joints: readonly string[]; site: string; gripper: string }[]>> = {
+  franka_fr3: [{ joints: FR3_ARM_JOINTS, site: 'tcp', gripper: 'fr3_gripper' }],
+  agibot_dual_arm: [
+    { joints: DUAL_ARM_LEFT_JOINTS, site: 'left_tcp', gripper: 'gripper_l' },
+    { joints: DUAL_ARM_RIGHT_JOINTS, site: 'right_tcp', gripper: 'gripper_r' },
+  ],
+};
+
 /**
  * Controller set for a built-in embodiment. Action layout per arm: 7 joint values (or 6
  * pose-delta values), then 1 gripper value; the dual arm is left arm, then right arm.
  * 'libero_osc_pose' takes [-1, 1] inputs scaled to 0.05 m / 0.5 rad with a binary gripper.
  */
 export function controlPreset(embodiment: 'franka_fr3' | 'agibot_dual_arm', mode: ControlMode): ControlSpec[] {
-  const arms = embodiment === 'franka_fr3'
-    ? [{ joints: [...FR3_ARM_JOINTS], site: 'tcp', gripper: 'fr3_gripper' }]
-    : [
-        { joints: DUAL_ARM_LEFT_JOINTS, site: 'left_tcp', gripper: 'gripper_l' },
-        { joints: DUAL_ARM_RIGHT_JOINTS, site: 'right_tcp', gripper: 'gripper_r' },
-      ];
+  const arms = SIM_ARMS[embodiment];
   const out: ControlSpec[] = [];
   for (const a of arms) {
     if (mode === 'joint_position') out.push({ type: 'joint_position', joints: a.joints });
