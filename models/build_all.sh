@@ -11,6 +11,8 @@ for build in */build.py; do
 done
 echo "== tokenizer_cases.json"
 "$PY" -m armature_models.tokenizer
+echo "== tests/policy/fixtures/pixel_input.onnx"
+"$PY" -m armature_models.pixel_fixture
 if [ -d ../node_modules/onnxruntime-node ]; then
   node verify_goldens.mjs
 fi

@@ -24,6 +24,11 @@ function toTensor(spec, repeat) {
     for (let r = 0; r < repeat; r++) spec.data.forEach((v, i) => (a[r * n + i] = BigInt(v)));
     return new ort.Tensor('int64', a, shape);
   }
+  if (spec.dtype === 'uint8' || spec.dtype === 'bool') {
+    const a = new Uint8Array(n * repeat);
+    for (let r = 0; r < repeat; r++) a.set(spec.data.map(Number), r * n);
+    return new ort.Tensor(spec.dtype, a, shape);
+  }
   throw new Error(`unsupported dtype ${spec.dtype}`);
 }
 

@@ -27,7 +27,7 @@ from torch import nn
 OPSET = 17
 BATCH = "batch"
 
-_DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.bool: "bool"}
+_DTYPES = {torch.float32: "float32", torch.int64: "int64", torch.bool: "bool", torch.uint8: "uint8"}
 
 
 def round_sig(t: torch.Tensor, digits: int = 7) -> torch.Tensor:
@@ -41,11 +41,11 @@ def round_sig(t: torch.Tensor, digits: int = 7) -> torch.Tensor:
 def _tensor_json(t: torch.Tensor) -> dict:
     dtype = _DTYPES.get(t.dtype)
     if dtype is None:
-        raise TypeError(f"golden tensors must be float32, int64 or bool, got {t.dtype}")
+        raise TypeError(f"golden tensors must be float32, int64, bool or uint8, got {t.dtype}")
     flat = t.detach().reshape(-1).tolist()
     if dtype == "float32":
         data = [float(f"{v:.7g}") for v in flat]
-    elif dtype == "int64":
+    elif dtype in ("int64", "uint8"):
         data = [int(v) for v in flat]
     else:
         data = [bool(v) for v in flat]
@@ -114,9 +114,10 @@ def export_graph(module: nn.Module, *, name: str, out_dir: Path, inputs: Mapping
 
 
 def golden_inputs_common(*, cameras: Sequence[str], tokens: List[int], mask: List[float], state_dim: int,
-                         image_size: int = 64, seed: int = 1) -> Dict[str, torch.Tensor]:
-    """Seeded batch-1 observation inputs: normalized images (pixels uniform in [0,1], ImageNet
-    mean/std), the given token ids/mask and a standard-normal normalized state."""
+                         image_size: int = 64, pixel_size: int | None = None, seed: int = 1) -> Dict[str, torch.Tensor]:
+    """Seeded batch-1 observation inputs: per camera random uint8 pixels [1, pixel_size, pixel_size, 3]
+    (HWC) when pixel_size is set, else a normalized float image [1, 3, image_size, image_size] (pixels
+    uniform in [0,1], ImageNet mean/std); the given token ids/mask and a standard-normal normalized state."""
     from .manifest import IMAGENET_MEAN, IMAGENET_STD
 
     g = torch.Generator().manual_seed(seed)
@@ -124,8 +125,11 @@ def golden_inputs_common(*, cameras: Sequence[str], tokens: List[int], mask: Lis
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     out: Dict[str, torch.Tensor] = {}
     for cam in cameras:
-        px = torch.rand(1, 3, image_size, image_size, generator=g)
-        out[cam] = (px - mean) / std
+        if pixel_size:
+            out[cam] = torch.randint(0, 256, (1, pixel_size, pixel_size, 3), generator=g, dtype=torch.uint8)
+        else:
+            px = torch.rand(1, 3, image_size, image_size, generator=g)
+            out[cam] = (px - mean) / std
     out["tokens"] = torch.tensor([tokens], dtype=torch.int64)
     out["token_mask"] = torch.tensor([mask], dtype=torch.float32)
     if state_dim > 0:

@@ -11,6 +11,8 @@ from typing import Dict, List, Mapping, Sequence
 
 FORMAT = "armature.model/1"
 IMAGE_SIZE = 64
+#: camera pixels the packages take (the simulator's render size); the graph pools them to IMAGE_SIZE
+PIXEL_SIZE = 128
 MAX_TOKENS = 16
 CONTROL_RATE_HZ = 20.0
 
@@ -27,10 +29,18 @@ GRIPPER_OPEN = 0.04
 AGIBOT_ARM_REST = [0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0]
 
 
-def camera(name: str, input_name: str, size: int = IMAGE_SIZE) -> dict:
-    """RGB camera stretched to size x size, scaled by 1/255, ImageNet mean/std."""
-    return {"name": name, "input": input_name, "height": size, "width": size, "channels": "rgb",
-            "resize": "stretch", "scale": 1 / 255, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+def camera(name: str, input_name: str, size: int = IMAGE_SIZE, pixels: int | None = None) -> dict:
+    """RGB camera: model image size x size, scaled by 1/255, ImageNet mean/std.
+
+    With `pixels`, the graph input is uint8 [batch, pixels, pixels, 3] (HWC RGB, e.g. the 128x128
+    render) and the graph itself normalizes and pools to size x size (nets.PixelInput); frames of
+    another size are stretched to pixels x pixels by the runtime. Without it, the input is the
+    normalized float32 [batch, 3, size, size] tensor and the runtime does everything."""
+    c = {"name": name, "input": input_name, "height": size, "width": size, "channels": "rgb",
+         "resize": "stretch", "scale": 1 / 255, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+    if pixels:
+        c["pixels"] = {"dtype": "uint8", "layout": "hwc", "height": pixels, "width": pixels}
+    return c
 
 
 def language(vocab_file: str = "vocab.txt", max_length: int = MAX_TOKENS) -> dict:

@@ -2,16 +2,60 @@
 
 Everything here exports to ONNX opset 17 with a dynamic batch dimension and only
 uses ops onnxruntime supports (Conv, Gemm/MatMul, Gather, LayerNormalization,
-ReduceMean/ReduceSum, Sin/Cos, Relu/Sigmoid). Keep graphs deterministic: no dropout,
-no randomness inside forward().
+ReduceMean/ReduceSum, Sin/Cos, Relu/Sigmoid, Cast/Transpose/AveragePool). Keep graphs
+deterministic: no dropout, no randomness inside forward().
 """
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+from .manifest import IMAGENET_MEAN, IMAGENET_STD
+
+
+class PixelInput(nn.Module):
+    """Camera pixels as the simulator renders them -> the normalized image the encoder reads.
+
+    uint8 [B, height_in, width_in, C] (HWC, channel order as the manifest camera's `channels`)
+    -> float32 [B, C, height, width]: cast, transpose to CHW, average-pool by the integer factors
+    height_in / height and width_in / width, then (x * scale - mean) / std. Exports to ONNX as
+    Transpose, Cast, AveragePool, Mul, Add, so onnxruntime does the preprocessing natively; train
+    with the same module on uint8 frames. No parameters (buffers are not saved in state_dict), so
+    adding it changes neither random init nor checkpoints.
+    """
+
+    def __init__(self, height_in: int, width_in: int, height: int, width: int,
+                 mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD, scale: float = 1 / 255):
+        super().__init__()
+        if height_in % height or width_in % width:
+            raise ValueError(f"PixelInput: input {height_in}x{width_in} must be an integer multiple of the model "
+                             f"image {height}x{width} (average pooling by an integer factor)")
+        if len(mean) != len(std) or any(s <= 0 for s in std):
+            raise ValueError(f"PixelInput: mean/std need one value per channel and std > 0, got {list(mean)} / {list(std)}")
+        self.height_in, self.width_in, self.height, self.width = height_in, width_in, height, width
+        self.channels = len(mean)
+        self.factor = (height_in // height, width_in // width)
+        std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+        # pooling commutes with the affine normalization, so normalize the smaller image
+        self.register_buffer("gain", scale / std_t, persistent=False)
+        self.register_buffer("bias", -mean_t / std_t, persistent=False)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        # transpose the uint8 bytes (4x less to move than float), then cast
+        x = pixels.permute(0, 3, 1, 2).to(torch.float32)
+        if self.factor != (1, 1):
+            # count_include_pad=False: without padding it changes nothing, but keeps a no-op Pad out of the graph
+            x = F.avg_pool2d(x, kernel_size=self.factor, stride=self.factor, count_include_pad=False)
+        return x * self.gain + self.bias
+
+    def manifest_block(self) -> dict:
+        """The manifest camera `pixels` block describing this input."""
+        return {"dtype": "uint8", "layout": "hwc", "height": self.height_in, "width": self.width_in}
 
 
 class ImageEncoder(nn.Module):
@@ -93,14 +137,18 @@ class TimeEmbedding(nn.Module):
 class ObservationEncoder(nn.Module):
     """Cameras + language + proprio state -> one observation feature [B, out_dim].
 
-    forward(images, tokens, token_mask, state): `images` is a list in camera order,
-    each normalized float32 [B, 3, H, W]; state is normalized proprio [B, state_dim].
+    forward(images, tokens, token_mask, state): `images` is a list in camera order, each
+    uint8 pixels [B, pixel_size, pixel_size, 3] (HWC RGB, through PixelInput) when pixel_size
+    is set, else normalized float32 [B, 3, image_size, image_size]; state is normalized
+    proprio [B, state_dim].
     """
 
     def __init__(self, *, num_cameras: int, vocab_size: int, max_length: int, state_dim: int,
                  out_dim: int, image_dim: int = 64, lang_dim: int = 32, state_hidden: int = 32,
-                 hidden: int = 128):
+                 hidden: int = 128, image_size: int = 64, pixel_size: Optional[int] = None):
         super().__init__()
+        self.pixels = (nn.ModuleList([PixelInput(pixel_size, pixel_size, image_size, image_size)
+                                      for _ in range(num_cameras)]) if pixel_size else None)
         self.cameras = nn.ModuleList([ImageEncoder(image_dim) for _ in range(num_cameras)])
         self.language = LanguageEncoder(vocab_size, max_length, out_dim=lang_dim)
         self.state = mlp([state_dim, state_hidden, state_hidden]) if state_dim > 0 else None
@@ -110,6 +158,8 @@ class ObservationEncoder(nn.Module):
 
     def forward(self, images: Sequence[torch.Tensor], tokens: torch.Tensor, token_mask: torch.Tensor,
                 state: torch.Tensor | None = None) -> torch.Tensor:
+        if self.pixels is not None:
+            images = [px(img) for px, img in zip(self.pixels, images)]
         parts = [enc(img) for enc, img in zip(self.cameras, images)]
         parts.append(self.language(tokens, token_mask))
         if self.state is not None:

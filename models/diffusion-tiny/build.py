@@ -42,7 +42,8 @@ def export_package(model: DiffusionTiny, out_dir: Path = HERE, *, trained: bool,
     vocab = default_vocab()
     write_vocab(out_dir / "vocab.txt", vocab)
     ids, mask = tokenize(example.INSTRUCTION, vocab, mf.MAX_TOKENS)
-    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=cfg.state_dim)
+    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=cfg.state_dim,
+                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
     enc = export_graph(model.encoder, name="encoder", out_dir=out_dir, inputs=inputs, output_names=["obs_embedding"])
     # streaming-style golden: noise level increasing along the horizon
     g = torch.Generator().manual_seed(7)
@@ -52,7 +53,8 @@ def export_package(model: DiffusionTiny, out_dir: Path = HERE, *, trained: bool,
     den = export_graph(model.denoiser, name="denoiser", out_dir=out_dir, inputs=den_inputs,
                        output_names=["prediction"])
     m = mf.manifest(name=NAME, kind="diffusion", description=description, trained=trained,
-                    chunk_length=cfg.horizon, cameras=[mf.camera(n, i) for n, i in CAMERAS],
+                    chunk_length=cfg.horizon,
+                    cameras=[mf.camera(n, i, size=cfg.image_size, pixels=cfg.pixel_size) for n, i in CAMERAS],
                     embodiments={"franka": mf.franka_embodiment(action=mf.ee_delta_action())},
                     graphs={"encoder": enc.spec, "denoiser": den.spec},
                     diffusion={"schedule": schedule(cfg), "encoder": "encoder", "denoiser": "denoiser",

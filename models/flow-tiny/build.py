@@ -45,7 +45,8 @@ def export_package(model: FlowTiny, out_dir: Path = HERE, *, trained: bool,
     for k in range(cfg.exits):
         if k == 0:
             inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask,
-                                          state_dim=cfg.state_dim)
+                                          state_dim=cfg.state_dim, image_size=cfg.image_size,
+                                          pixel_size=cfg.pixel_size)
         else:
             inputs = {"features_in": features}
         stage = export_graph(model.stages[k], name=f"stage_{k}", out_dir=out_dir, inputs=inputs,
@@ -59,7 +60,8 @@ def export_package(model: FlowTiny, out_dir: Path = HERE, *, trained: bool,
         graphs[f"head_{k}"] = head.spec
         exits.append({"stage": f"stage_{k}", "head": f"head_{k}"})
     m = mf.manifest(name=NAME, kind="flow", description=description, trained=trained,
-                    chunk_length=cfg.horizon, cameras=[mf.camera(n, i) for n, i in CAMERAS],
+                    chunk_length=cfg.horizon,
+                    cameras=[mf.camera(n, i, size=cfg.image_size, pixels=cfg.pixel_size) for n, i in CAMERAS],
                     embodiments={"franka": mf.franka_embodiment()}, graphs=graphs,
                     flow={"exits": exits, "steps": STEPS})
     mf.write_manifest(out_dir, m)

@@ -8,6 +8,7 @@ Time convention: t = 0 is pure noise, t = 1 is data; x_{t+dt} = x_t + dt * v.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import nn
@@ -29,15 +30,22 @@ class Config:
     head_hidden: int = 192
     #: t in [0, 1] is multiplied by this before the sinusoidal embedding
     time_scale: float = 100.0
+    #: model image size after the in-graph pooling, px
+    image_size: int = 64
+    #: camera pixels stage_0 takes (uint8 HWC); None: normalized float CHW images of image_size
+    pixel_size: Optional[int] = 128
 
 
 class ObservationStage(nn.Module):
-    """stage_0: forward(image_agentview, image_eye_in_hand, tokens, token_mask, state) -> features [B, F]."""
+    """stage_0: forward(image_agentview, image_eye_in_hand, tokens, token_mask, state) -> features [B, F].
+
+    Images are uint8 [B, pixel_size, pixel_size, 3] HWC RGB (pooled to image_size inside)."""
 
     def __init__(self, cfg: Config):
         super().__init__()
         self.net = ObservationEncoder(num_cameras=cfg.num_cameras, vocab_size=cfg.vocab_size,
-                                      max_length=cfg.max_length, state_dim=cfg.state_dim, out_dim=cfg.feature_dim)
+                                      max_length=cfg.max_length, state_dim=cfg.state_dim, out_dim=cfg.feature_dim,
+                                      image_size=cfg.image_size, pixel_size=cfg.pixel_size)
 
     def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
                 token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:

@@ -44,7 +44,8 @@ def export_package(model: UniActTiny, out_dir: Path = HERE, *, trained: bool,
     write_vocab(out_dir / "vocab.txt", vocab)
     write_codebook(out_dir / "codebook.bin", model.codebook)
     ids, mask = tokenize(example.INSTRUCTION, vocab, mf.MAX_TOKENS)
-    inputs = golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0)
+    inputs = golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0,
+                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
     bb = export_graph(model.backbone, name="backbone", out_dir=out_dir, inputs=inputs,
                       output_names=["ua_logits", "features"])
     graphs = {"backbone": bb.spec}
@@ -64,7 +65,7 @@ def export_package(model: UniActTiny, out_dir: Path = HERE, *, trained: bool,
         if mf.proprio_dim(embodiments[name]) != state_dim or mf.action_dim(embodiments[name]) != cfg.embodiments[name][1]:
             raise ValueError(f"uniact-tiny Config.embodiments['{name}'] disagrees with the manifest helpers")
     m = mf.manifest(name=NAME, kind="universal_action", description=description, trained=trained,
-                    chunk_length=cfg.chunk_length, cameras=[mf.camera("agentview", "image_primary")],
+                    chunk_length=cfg.chunk_length, cameras=[mf.camera("agentview", "image_primary", size=cfg.image_size, pixels=cfg.pixel_size)],
                     embodiments=embodiments, graphs=graphs,
                     universal_action={"backbone": "backbone", "codebook": "codebook.bin",
                                       "size": cfg.codebook_size, "dim": cfg.codebook_dim})

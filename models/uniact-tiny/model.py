@@ -8,7 +8,7 @@ that robot's normalized action chunk. A new robot needs only a new decoder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -24,17 +24,24 @@ class Config:
     codebook_dim: int = 32
     feature_dim: int = 64
     chunk_length: int = 8
+    #: model image size after the in-graph pooling, px
+    image_size: int = 64
+    #: camera pixels the backbone takes (uint8 HWC); None: normalized float CHW images of image_size
+    pixel_size: Optional[int] = 128
     #: embodiment -> (state_dim, action_dim)
     embodiments: Dict[str, Tuple[int, int]] = field(default_factory=lambda: {"franka": (8, 8), "agibot": (16, 16)})
 
 
 class Backbone(nn.Module):
-    """forward(image_primary, tokens, token_mask) -> (ua_logits [B, codebook_size], features [B, feature_dim])."""
+    """forward(image_primary, tokens, token_mask) -> (ua_logits [B, codebook_size], features [B, feature_dim]).
+
+    image_primary is uint8 [B, pixel_size, pixel_size, 3] HWC RGB (pooled to image_size inside)."""
 
     def __init__(self, cfg: Config):
         super().__init__()
         self.encoder = ObservationEncoder(num_cameras=1, vocab_size=cfg.vocab_size, max_length=cfg.max_length,
-                                          state_dim=0, out_dim=cfg.feature_dim)
+                                          state_dim=0, out_dim=cfg.feature_dim, image_size=cfg.image_size,
+                                          pixel_size=cfg.pixel_size)
         self.logits = nn.Linear(cfg.feature_dim, cfg.codebook_size)
 
     def forward(self, image_primary: torch.Tensor, tokens: torch.Tensor,

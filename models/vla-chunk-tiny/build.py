@@ -35,11 +35,14 @@ def export_package(model: VlaChunkTiny, out_dir: Path = HERE, *, trained: bool,
     vocab = default_vocab()
     write_vocab(out_dir / "vocab.txt", vocab)
     ids, mask = tokenize(example.INSTRUCTION, vocab, mf.MAX_TOKENS)
-    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=8)
+    cfg = model.cfg
+    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=cfg.state_dim,
+                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
     policy = export_graph(model, name="policy", file="model.onnx", out_dir=out_dir, inputs=inputs,
                           output_names=["actions"])
     m = mf.manifest(name=NAME, kind="chunk_regression", description=description, trained=trained,
-                    chunk_length=model.cfg.chunk_length, cameras=[mf.camera(n, i) for n, i in CAMERAS],
+                    chunk_length=cfg.chunk_length,
+                    cameras=[mf.camera(n, i, size=cfg.image_size, pixels=cfg.pixel_size) for n, i in CAMERAS],
                     embodiments={"franka": mf.franka_embodiment()}, graphs={"policy": policy.spec})
     mf.write_manifest(out_dir, m)
     example.write_example(out_dir)

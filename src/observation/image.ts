@@ -160,8 +160,8 @@ export function axisTable(opts: { start: number; length: number; target: number;
   return { i0, i1, w };
 }
 
-/** Cached sampling table for one source geometry; x offsets are in bytes within a row. */
-interface SampleTable {
+/** Sampling table for one source geometry; x offsets are in bytes within a row. */
+export interface SampleTable {
   readonly srcWidth: number;
   readonly srcHeight: number;
   readonly bpp: number;
@@ -188,7 +188,7 @@ const BGR_ORDER = [2, 1, 0] as const;
 const MONO_ORDER = [0, 0, 0] as const;
 
 /** Offsets of R, G, B within a source pixel (mono: all 0); shared constants, so nothing is allocated per frame. */
-function rgbOffsets(encoding: RawEncoding): readonly [number, number, number] {
+export function rgbOffsets(encoding: RawEncoding): readonly [number, number, number] {
   switch (encoding) {
     case 'rgb8':
     case 'rgba8':
@@ -198,6 +198,43 @@ function rgbOffsets(encoding: RawEncoding): readonly [number, number, number] {
       return BGR_ORDER;
     default:
       return MONO_ORDER;
+  }
+}
+
+/**
+ * Sampling tables for one target size, built once per source geometry and cached (at most 16);
+ * the common case (same geometry as the last frame) allocates nothing.
+ */
+export class SampleTableCache {
+  private readonly tables = new Map<string, SampleTable>();
+  private last: SampleTable | null = null;
+
+  constructor(private readonly target: { readonly width: number; readonly height: number; readonly resize: ResizeMode }) {}
+
+  get(srcWidth: number, srcHeight: number, bpp: number, nearest: boolean): SampleTable {
+    const l = this.last;
+    if (l !== null && l.srcWidth === srcWidth && l.srcHeight === srcHeight && l.bpp === bpp && l.nearest === nearest) return l;
+    const key = `${srcWidth}x${srcHeight}x${bpp}${nearest ? 'n' : 'b'}`;
+    let t = this.tables.get(key);
+    if (t === undefined) {
+      const { width, height, resize } = this.target;
+      const r = resizeRegion({ srcWidth, srcHeight, width, height, resize });
+      const xs = axisTable({ start: r.x, length: r.width, target: width, nearest });
+      const ys = axisTable({ start: r.y, length: r.height, target: height, nearest });
+      for (let i = 0; i < width; i++) {
+        xs.i0[i] *= bpp;
+        xs.i1[i] *= bpp;
+      }
+      const half = !nearest && r.width === 2 * width && r.height === 2 * height;
+      t = { srcWidth, srcHeight, bpp, nearest, x0: xs.i0, x1: xs.i1, wx: xs.w, y0: ys.i0, y1: ys.i1, wy: ys.w, half };
+      if (this.tables.size >= MAX_CACHED_TABLES) {
+        const oldest = this.tables.keys().next().value;
+        if (oldest !== undefined) this.tables.delete(oldest);
+      }
+      this.tables.set(key, t);
+    }
+    this.last = t;
+    return t;
   }
 }
 
@@ -217,8 +254,7 @@ export class ImagePreprocessor {
   /** per output channel: out = pixel * gain[c] + bias[c] */
   private readonly gain: Float64Array;
   private readonly bias: Float64Array;
-  private readonly tables = new Map<string, SampleTable>();
-  private last: SampleTable | null = null;
+  private readonly tables: SampleTableCache;
 
   constructor(spec: ImageSpec) {
     const { height, width, channels } = spec;
@@ -256,6 +292,7 @@ export class ImagePreprocessor {
     this.resize = resize;
     this.shape = [c, height, width];
     this.size = c * height * width;
+    this.tables = new SampleTableCache({ width, height, resize });
   }
 
   /**
@@ -280,10 +317,10 @@ export class ImagePreprocessor {
           `cannot produce '${this.channels}' output from a 16UC1 (depth) frame: set channels to 'mono' for depth cameras`,
         );
       }
-      this.runDepth(raw, this.table(raw.width, raw.height, 2, true), dst);
+      this.runDepth(raw, this.tables.get(raw.width, raw.height, 2, true), dst);
       return dst;
     }
-    const t = this.table(raw.width, raw.height, bpp, false);
+    const t = this.tables.get(raw.width, raw.height, bpp, false);
     const off = rgbOffsets(raw.encoding);
     const ro = off[0], go = off[1], bo = off[2];
     if (this.channels === 'mono') {
@@ -298,32 +335,6 @@ export class ImagePreprocessor {
       this.runColor(raw.data, raw.step, t, bo, go, ro, 3, dst);
     }
     return dst;
-  }
-
-  /** Sampling table for a source geometry, cached; the common case (same size as last frame) allocates nothing. */
-  private table(srcWidth: number, srcHeight: number, bpp: number, nearest: boolean): SampleTable {
-    const l = this.last;
-    if (l !== null && l.srcWidth === srcWidth && l.srcHeight === srcHeight && l.bpp === bpp && l.nearest === nearest) return l;
-    const key = `${srcWidth}x${srcHeight}x${bpp}${nearest ? 'n' : 'b'}`;
-    let t = this.tables.get(key);
-    if (t === undefined) {
-      const r = resizeRegion({ srcWidth, srcHeight, width: this.width, height: this.height, resize: this.resize });
-      const xs = axisTable({ start: r.x, length: r.width, target: this.width, nearest });
-      const ys = axisTable({ start: r.y, length: r.height, target: this.height, nearest });
-      for (let i = 0; i < this.width; i++) {
-        xs.i0[i] *= bpp;
-        xs.i1[i] *= bpp;
-      }
-      const half = !nearest && r.width === 2 * this.width && r.height === 2 * this.height;
-      t = { srcWidth, srcHeight, bpp, nearest, x0: xs.i0, x1: xs.i1, wx: xs.w, y0: ys.i0, y1: ys.i1, wy: ys.w, half };
-      if (this.tables.size >= MAX_CACHED_TABLES) {
-        const oldest = this.tables.keys().next().value;
-        if (oldest !== undefined) this.tables.delete(oldest);
-      }
-      this.tables.set(key, t);
-    }
-    this.last = t;
-    return t;
   }
 
   /** Bilinear over `nc` channels whose byte offsets in a source pixel are o0, o1, o2 (output order). */

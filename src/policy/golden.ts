@@ -10,7 +10,7 @@ import { ManifestError } from '../errors.ts';
 import type { ModelPackage } from './model-package.ts';
 
 interface GoldenTensor {
-  dtype: 'float32' | 'int64' | 'bool';
+  dtype: 'float32' | 'int64' | 'bool' | 'uint8';
   shape: number[];
   data: number[];
 }
@@ -31,6 +31,12 @@ function toTensor(name: string, t: GoldenTensor): ort.Tensor {
   if (t.dtype === 'float32') return new ort.Tensor('float32', Float32Array.from(t.data), t.shape);
   if (t.dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(t.data.map((v) => BigInt(v))), t.shape);
   if (t.dtype === 'bool') return new ort.Tensor('bool', Uint8Array.from(t.data), t.shape);
+  if (t.dtype === 'uint8') {
+    if (!t.data.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
+      throw new ManifestError(`golden tensor '${name}' is uint8 but holds values outside the integers 0..255; re-run the package's build.py`);
+    }
+    return new ort.Tensor('uint8', Uint8Array.from(t.data), t.shape);
+  }
   throw new ManifestError(`golden tensor '${name}' has unsupported dtype ${String((t as GoldenTensor).dtype)}`);
 }
 

@@ -21,7 +21,7 @@ const finiteArray = z.array(z.number().finite());
 /** One tensor of a graph: name, element type and shape (strings are symbolic dims such as 'batch'). */
 const tensorSpec = z.object({
   name: z.string().min(1),
-  dtype: z.enum(['float32', 'int64', 'bool']),
+  dtype: z.enum(['float32', 'int64', 'bool', 'uint8']),
   shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])),
 });
 
@@ -32,18 +32,39 @@ const graphSpec = z.object({
   outputs: z.array(tensorSpec).min(1),
 });
 
+/**
+ * Raw camera pixels as the graph input: uint8 [batch, height, width, C] (HWC, C = 3 in the
+ * camera's `channels` order, 1 for mono). The graph itself casts, scales, normalizes with the
+ * camera's scale/mean/std, transposes to CHW and resizes to the camera's height x width, so the
+ * runtime only copies bytes (or converts encoding/size in one pass when the frame differs).
+ */
+const pixelsSpec = z
+  .object({
+    dtype: z.literal('uint8'),
+    layout: z.literal('hwc'),
+    /** graph input height, px (usually the simulator's render size) */
+    height: z.number().int().positive(),
+    /** graph input width, px */
+    width: z.number().int().positive(),
+  })
+  .strict();
+
 const cameraSpec = z.object({
   /** camera name as it appears in Observation.images, e.g. 'agentview' */
   name: z.string().min(1),
-  /** graph input that receives this camera, float32 [1, C, H, W] */
+  /** graph input that receives this camera: float32 [batch, C, height, width], or uint8 [batch, H, W, C] with `pixels` */
   input: z.string().min(1),
+  /** model image height after resizing, px (inside the graph when `pixels` is set) */
   height: z.number().int().positive(),
+  /** model image width after resizing, px */
   width: z.number().int().positive(),
+  /** optional: the graph takes uint8 HWC pixels of this size and preprocesses them itself */
+  pixels: pixelsSpec.optional(),
   /** channel order of the model tensor */
   channels: z.enum(['rgb', 'bgr', 'mono']),
-  /** how to fit the frame to height x width: stretch, or center-crop to the aspect ratio first */
+  /** how to fit the frame to height x width (to pixels.height x pixels.width with `pixels`): stretch, or center-crop to the aspect ratio first */
   resize: z.enum(['stretch', 'center_crop']).default('stretch'),
-  /** pixel scale applied before mean/std (1/255 for 8-bit) */
+  /** pixel scale applied before mean/std (1/255 for 8-bit); with `pixels`, scale/mean/std describe what the graph applies */
   scale: z.number().positive().default(1 / 255),
   mean: finiteArray,
   std: finiteArray.refine((a) => a.every((v) => v > 0), 'std must be > 0'),
@@ -169,6 +190,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type TensorSpec = z.infer<typeof tensorSpec>;
 export type GraphSpec = z.infer<typeof graphSpec>;
 export type CameraSpec = z.infer<typeof cameraSpec>;
+export type PixelsSpec = z.infer<typeof pixelsSpec>;
 export type ProprioSpec = z.infer<typeof proprioSpec>;
 export type LanguageSpec = z.infer<typeof languageSpec>;
 export type ActionSpec = z.infer<typeof actionSpec>;
@@ -177,6 +199,28 @@ export type NoiseScheduleSpec = z.infer<typeof noiseScheduleSpec>;
 export type DiffusionSpec = z.infer<typeof diffusionSpec>;
 export type FlowSpec = z.infer<typeof flowSpec>;
 export type UniversalActionSpec = z.infer<typeof universalActionSpec>;
+
+/** Expected graph input of a camera: [dtype, shape after the batch dim]. */
+export function cameraInputShape(c: CameraSpec): { dtype: 'float32' | 'uint8'; dims: [number, number, number] } {
+  const ch = c.channels === 'mono' ? 1 : 3;
+  if (c.pixels) return { dtype: 'uint8', dims: [c.pixels.height, c.pixels.width, ch] };
+  return { dtype: 'float32', dims: [ch, c.height, c.width] };
+}
+
+/** Why a graph input cannot receive camera `c` (dtype, rank, fixed dims), or null if it can. */
+function cameraInputProblem(c: CameraSpec, t: TensorSpec): string | null {
+  const want = cameraInputShape(c);
+  const layout = c.pixels ? `uint8 [batch, ${want.dims.join(', ')}] (HWC pixels, from cameras.pixels)` : `float32 [batch, ${want.dims.join(', ')}] (normalized CHW)`;
+  const fix = c.pixels
+    ? 'export the graph with a uint8 HWC pixel input of cameras.pixels size, or drop the pixels block for a float CHW input'
+    : 'add a cameras.pixels block if the graph takes uint8 HWC pixels, or fix the camera height/width/channels';
+  const dims = t.shape.slice(1);
+  const ok =
+    t.dtype === want.dtype &&
+    t.shape.length === 4 &&
+    dims.every((d, k) => d === want.dims[k]);
+  return ok ? null : `is ${t.dtype} [${t.shape.join(', ')}], but the camera needs ${layout}; ${fix}`;
+}
 
 /** Parse and cross-check a manifest object; `source` names the file in errors. */
 export function parseManifest(raw: unknown, source = 'manifest.json'): Manifest {
@@ -197,6 +241,12 @@ export function parseManifest(raw: unknown, source = 'manifest.json'): Manifest 
     const ch = c.channels === 'mono' ? 1 : 3;
     if (c.mean.length !== ch || c.std.length !== ch) {
       fail(`cameras[${i}] (${c.name})`, `mean/std need ${ch} values for channels '${c.channels}', got ${c.mean.length}/${c.std.length}`);
+    }
+    for (const [g, spec] of Object.entries(m.graphs)) {
+      const t = spec.inputs.find((x) => x.name === c.input);
+      if (!t) continue;
+      const p = cameraInputProblem(c, t);
+      if (p) fail(`graphs.${g}.inputs (${c.input}) for cameras[${i}] (${c.name})`, p);
     }
   });
   const embodimentNames = Object.keys(m.embodiments);

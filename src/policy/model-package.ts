@@ -3,9 +3,10 @@
  * writes an Observation into graph inputs (cameras, language, proprio).
  */
 import { join } from 'node:path';
-import { loadManifest, type Manifest, type EmbodimentSpec } from './manifest.ts';
+import { loadManifest, type Manifest, type EmbodimentSpec, type CameraSpec } from './manifest.ts';
 import { OnnxGraph, type GraphOptions } from './onnx-graph.ts';
 import { ImagePreprocessor } from '../observation/image.ts';
+import { PixelPreprocessor } from '../observation/pixels.ts';
 import { WordTokenizer } from '../observation/language.ts';
 import { assembleProprio } from '../observation/proprio.ts';
 import type { Observation } from '../observation/types.ts';
@@ -16,7 +17,16 @@ export interface ModelPackage {
   readonly manifest: Manifest;
   readonly graphs: ReadonlyMap<string, OnnxGraph>;
   readonly tokenizer: WordTokenizer | null;
-  readonly cameras: ReadonlyMap<string, ImagePreprocessor>;
+  /** per camera: float CHW normalization in JS, or a uint8 HWC fill for graphs with `pixels` */
+  readonly cameras: ReadonlyMap<string, CameraPreprocessor>;
+}
+
+export type CameraPreprocessor = ImagePreprocessor | PixelPreprocessor;
+
+/** The JS side of one camera input: uint8 pixels when the graph preprocesses itself, else the float tensor. */
+export function cameraPreprocessor(c: CameraSpec): CameraPreprocessor {
+  if (c.pixels) return new PixelPreprocessor({ height: c.pixels.height, width: c.pixels.width, channels: c.channels, resize: c.resize });
+  return new ImagePreprocessor(c);
 }
 
 export async function loadModelPackage(dir: string, opts: GraphOptions = {}): Promise<ModelPackage> {
@@ -29,7 +39,7 @@ export async function loadModelPackage(dir: string, opts: GraphOptions = {}): Pr
     throw e;
   }
   const tokenizer = manifest.language ? WordTokenizer.fromFile(join(dir, manifest.language.vocab), manifest.language) : null;
-  const cameras = new Map(manifest.cameras.map((c) => [c.name, new ImagePreprocessor(c)] as const));
+  const cameras = new Map(manifest.cameras.map((c) => [c.name, cameraPreprocessor(c)] as const));
   return { dir, manifest, graphs, tokenizer, cameras };
 }
 
@@ -75,7 +85,9 @@ export function fillObservationInputs(
         `observation has no image for camera '${cam.name}' (model ${pkg.manifest.name} needs [${pkg.manifest.cameras.map((c) => c.name).join(', ')}]; got [${Object.keys(obs.images).join(', ')}])`,
       );
     }
-    pkg.cameras.get(cam.name)!.run(frame, graph.floatInput(cam.input));
+    const pre = pkg.cameras.get(cam.name)!;
+    if (pre instanceof PixelPreprocessor) pre.run(frame, graph.uint8Input(cam.input));
+    else pre.run(frame, graph.floatInput(cam.input));
   }
   const lang = pkg.manifest.language;
   if (lang && pkg.tokenizer && graph.hasInput(lang.input)) {

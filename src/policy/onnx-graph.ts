@@ -12,7 +12,7 @@ import type { GraphSpec, TensorSpec } from './manifest.ts';
 export type TensorData = Float32Array | BigInt64Array | Uint8Array;
 
 /** onnxruntime element type names used by the manifest dtypes */
-const ORT_TYPE: Record<TensorSpec['dtype'], ort.Tensor.Type> = { float32: 'float32', int64: 'int64', bool: 'bool' };
+const ORT_TYPE: Record<TensorSpec['dtype'], ort.Tensor.Type> = { float32: 'float32', int64: 'int64', bool: 'bool', uint8: 'uint8' };
 
 export interface GraphOptions {
   /** intra-op threads; default 1 (policies are small, and workers run in parallel) */
@@ -69,6 +69,7 @@ export class OnnxGraph {
   /** reusable input buffers, by input name (batch 1); fill them, then run() */
   readonly inputs: Record<string, TensorData>;
   private readonly feeds: Record<string, ort.Tensor>;
+  private readonly uint8Names: ReadonlySet<string>;
   /** run() calls so far (benchmarks replay the same graph calls as a bare baseline) */
   calls = 0;
 
@@ -79,6 +80,7 @@ export class OnnxGraph {
   ) {
     this.inputs = {};
     this.feeds = {};
+    this.uint8Names = new Set(spec.inputs.filter((t) => t.dtype === 'uint8').map((t) => t.name));
     for (const t of spec.inputs) {
       const data = allocate(t, 1);
       this.inputs[t.name] = data;
@@ -147,6 +149,14 @@ export class OnnxGraph {
   /** Run with explicit feeds (any batch size): used by goldens and batched evaluation. */
   async runWith(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     return this.session.run(feeds);
+  }
+
+  /** The input buffer for `name`, typed as uint8 (throws if the manifest does not declare it uint8, e.g. camera pixels). */
+  uint8Input(name: string): Uint8Array {
+    const d = this.inputs[name];
+    // bool inputs are Uint8Array too: check the declared dtype
+    if (!(d instanceof Uint8Array) || !this.uint8Names.has(name)) throw new ManifestError(`graph '${this.name}' has no uint8 input '${name}'`);
+    return d;
   }
 
   /** The input buffer for `name`, typed as float32 (throws if it is not float32). */

@@ -84,6 +84,10 @@ export async function benchOverhead(model: string, iterations = 300, warmup = 30
       model: model,
       graph_calls_per_step: [...pkg.graphs].map(([n, g]) => `${n}x${Math.round((g.calls - (before.get(n) ?? 0)) / (2 + warmup + iterations))}`).join(' '),
       observation: Object.values(obs0.images).map((f) => (f.type === 'raw' ? `${f.encoding} ${f.width}x${f.height}` : f.format)).join(', '),
+      // uint8 HWC: the graph preprocesses (JS copies bytes); float32 CHW: JS resizes and normalizes
+      camera_inputs: pkg.manifest.cameras
+        .map((c) => (c.pixels ? `uint8 ${c.pixels.height}x${c.pixels.width} hwc` : `float32 ${c.height}x${c.width} chw`))
+        .join(', '),
       iterations,
     };
     return [
