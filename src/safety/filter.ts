@@ -13,6 +13,9 @@ import { armOffsets, type RobotDescription } from '../embodiment/description.ts'
 import { chainFromArm, tipPosition, type Chain } from '../embodiment/kinematics.ts';
 import { boxDistance, effectiveLimits, insideBox, SafetyError, type EffectiveLimits, type LimitOverrides } from './limits.ts';
 
+/** m: gripper widths this close to the range count as inside it (float32 actions round 0.085 to 0.08500000089) */
+const GRIPPER_REPORT_TOL = 1e-6;
+
 export const INTERVENTION_KINDS = [
   'non_finite',
   'position_limit',
@@ -372,7 +375,8 @@ export class SafetyFilter {
     gripper.forEach((g, i) => {
       const [lo, hi] = this.lim.gripper[i];
       out[i] = Math.min(hi, Math.max(lo, g));
-      if (out[i] !== g) {
+      // still clamped, but a float32 round-off at the limit (0.085 -> 0.08500000089) is not reported as an intervention
+      if (Math.abs(out[i] - g) > GRIPPER_REPORT_TOL) {
         interventions.push({ kind: 'gripper_range', arm: this.robot.arms[i].name, detail: `width ${g} m clamped to ${out[i]} (range ${lo}..${hi})` });
       }
     });

@@ -175,6 +175,10 @@ describe('SafetyFilter on joint targets', () => {
     expect(c1.gripper[0]).toBe(0.08);
     const c2 = f.filterJointTargets({ target: home, gripper: Float64Array.of(-1), measured: home });
     expect(c2.gripper[0]).toBe(0);
+    // a float32 round-off above the limit is clamped silently, not counted as an intervention
+    const c3 = f.filterJointTargets({ target: home, gripper: Float64Array.of(0.08 + 4e-9), measured: home });
+    expect(c3.gripper[0]).toBe(0.08);
+    expect(kinds(c3)).not.toContain('gripper_range');
   });
 
   it('latches a hold until release(), then restarts from the measured position', () => {
