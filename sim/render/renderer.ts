@@ -16,40 +16,23 @@ import { bundleBrowserEntry } from './bundle.ts';
 import { acquireBrowser } from './chromium.ts';
 import { PageChannel, type WsMessage } from './page-channel.ts';
 import type { RenderPageApi } from './page-entry.ts';
-import { RenderSceneError, stateLayout, type RenderScene } from './scene-description.ts';
+import { RenderSceneError, type RenderScene } from './scene-description.ts';
+import {
+  depthTo16UC1,
+  validateRenderCall,
+  type RenderCallOptions,
+  type RenderedCamera,
+  type RenderRequest,
+  type SceneRenderer,
+} from './scene-renderer.ts';
 import type { CameraRequest } from './three-scene.ts';
 
-export interface RenderRequest {
-  /** MuJoCo camera name */
-  readonly camera: string;
-  /** px; policies use 128 or 256 */
-  readonly width: number;
-  readonly height: number;
-  /**
-   * Also return depth: '16UC1' gives a RawImage in mm (0 = nothing hit or
-   * beyond 65.535 m, as in ROS depth images) plus metres; 'float' metres only.
-   */
-  readonly depth?: '16UC1' | 'float';
-}
-
-export interface RenderedCamera {
-  /** encoding 'rgb8', rows top to bottom */
-  readonly rgb: RawImage;
-  /** encoding '16UC1', mm, little-endian (when depth '16UC1' was asked) */
-  readonly depth?: RawImage;
-  /** z-depth along the camera's view axis, m; 0 = nothing hit */
-  readonly depthM?: Float32Array;
-}
+export { depthTo16UC1, type RenderCallOptions, type RenderedCamera, type RenderRequest, type SceneRenderer } from './scene-renderer.ts';
 
 export interface HeadlessRendererOptions {
   readonly scene: RenderScene;
   /** background, linear RGB in [0, 1]; default black */
   readonly background?: readonly [number, number, number];
-}
-
-export interface RenderCallOptions {
-  /** capture time stamped on the frames, s; default 0 */
-  readonly stamp?: number;
 }
 
 type PageWindow = { armatureRender: RenderPageApi };
@@ -87,18 +70,7 @@ export function decodeFrames(bytes: Uint8Array, requests: readonly RenderRequest
   return out;
 }
 
-/** Depth in metres -> ROS 16UC1 (mm, little-endian, 0 = invalid). */
-export function depthTo16UC1(depthM: Float32Array, width: number, height: number, stamp: number): RawImage {
-  const out = new Uint8Array(width * height * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < width * height; i++) {
-    const mm = Math.round(depthM[i] * 1000);
-    view.setUint16(2 * i, mm > 0 && mm <= 0xffff ? mm : 0, true);
-  }
-  return { type: 'raw', encoding: '16UC1', width, height, step: width * 2, bigEndian: false, data: out, stamp };
-}
-
-export class HeadlessRenderer {
+export class HeadlessRenderer implements SceneRenderer {
   private closed = false;
   /** renders sent to the page, answered in order */
   private readonly pending: PendingRender[] = [];
@@ -178,19 +150,7 @@ export class HeadlessRenderer {
    */
   async render(state: Float32Array, requests: readonly RenderRequest[], opts: RenderCallOptions = {}): Promise<Record<string, RenderedCamera>> {
     this.assertOpen();
-    const n = stateLayout(this.scene).length;
-    if (state.length !== n) {
-      throw new RenderSceneError(`state has ${state.length} floats, the scene needs ${n}: extract it with extractState for this scene`);
-    }
-    const names = new Set(this.scene.cameras.map((c) => c.name));
-    const seen = new Set<string>();
-    for (const r of requests) {
-      if (!names.has(r.camera)) {
-        throw new RenderSceneError(`camera '${r.camera}' is not in the scene (has: ${[...names].join(', ') || 'none'}): name a camera defined in the MJCF`);
-      }
-      if (seen.has(r.camera)) throw new RenderSceneError(`camera '${r.camera}' requested twice in one render call: ask once per camera`);
-      seen.add(r.camera);
-    }
+    validateRenderCall(this.scene, state, requests);
     const pageReqs: CameraRequest[] = requests.map((r) => ({ camera: r.camera, width: r.width, height: r.height, depth: r.depth !== undefined }));
     if (this.failure !== null) throw this.failure;
     const json = JSON.stringify(pageReqs);

@@ -10,12 +10,11 @@
  * three's lights divide by pi, so intensities are scaled by pi to match.
  */
 import * as THREE from 'three';
+import { geometryFor, type Tessellation, TESSELLATION_FULL } from './geometry.ts';
 import {
   stateLayout,
-  unpackArray,
   type GeomDesc,
   type LightDesc,
-  type MeshDesc,
   type RenderScene,
   type StateLayout,
   RenderSceneError,
@@ -23,52 +22,7 @@ import {
 
 THREE.ColorManagement.enabled = false;
 
-/** an infinite MuJoCo plane (size 0) is drawn this many zfar wide */
-const INFINITE_PLANE_HALF = 0.5;
-
-/** Tessellation of curved primitives: radial segments, and segments per capsule cap / sphere half. */
-export interface Tessellation {
-  readonly radial: number;
-  readonly cap: number;
-}
-/** MuJoCo-like smoothness (its default is 28 slices), for the interactive viewer */
-export const TESSELLATION_FULL: Tessellation = { radial: 24, cap: 8 };
-/**
- * For 128-256 px policy images: about a third of the triangles, which is what
- * software rasterisation pays for (measurements in renderer.ts's header).
- */
-export const TESSELLATION_LOW: Tessellation = { radial: 16, cap: 4 };
-
-function geometryFor(g: GeomDesc, meshes: readonly MeshDesc[], zfar: number, t: Tessellation): THREE.BufferGeometry {
-  const [a, b, c] = g.size;
-  switch (g.type) {
-    case 'plane': {
-      const hx = a > 0 ? a : zfar * INFINITE_PLANE_HALF;
-      const hy = b > 0 ? b : zfar * INFINITE_PLANE_HALF;
-      return new THREE.PlaneGeometry(2 * hx, 2 * hy); // in local xy, normal +z as in MuJoCo
-    }
-    case 'sphere':
-      return new THREE.SphereGeometry(a, t.radial, 2 * t.cap);
-    case 'ellipsoid':
-      return new THREE.SphereGeometry(1, t.radial, 2 * t.cap).scale(a, b, c);
-    case 'capsule':
-      // three's capsule/cylinder run along y; MuJoCo's along z
-      return new THREE.CapsuleGeometry(a, 2 * b, t.cap, t.radial).rotateX(Math.PI / 2);
-    case 'cylinder':
-      return new THREE.CylinderGeometry(a, a, 2 * b, t.radial).rotateX(Math.PI / 2);
-    case 'box':
-      return new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
-    case 'mesh': {
-      const m = g.mesh !== undefined ? meshes[g.mesh] : undefined;
-      if (m === undefined) throw new RenderSceneError(`geom '${g.name || g.id}' is a mesh without a mesh entry: rebuild the description with describeScene`);
-      const geo = new THREE.BufferGeometry();
-      geo.setAttribute('position', new THREE.BufferAttribute(unpackArray(m.vertices) as Float32Array, 3));
-      geo.setIndex(new THREE.BufferAttribute(new Uint32Array(unpackArray(m.faces)), 1));
-      geo.computeVertexNormals();
-      return geo;
-    }
-  }
-}
+export { INFINITE_PLANE_HALF, TESSELLATION_FULL, TESSELLATION_LOW, type Tessellation } from './geometry.ts';
 
 function materialFor(g: GeomDesc): THREE.MeshPhongMaterial {
   const [r, gr, b, a] = g.rgba;

@@ -19,7 +19,7 @@ export interface SimSessionOptions {
   policy?: Policy;
   modelDir?: string;
   seed?: number;
-  /** render cameras in Chromium; default false = synthetic frames (no browser) */
+  /** render cameras (SimRobot's in-process software renderer); default false = synthetic frames */
   render?: boolean;
   /** rendered frame size, px (default 128) */
   imageSize?: number;
