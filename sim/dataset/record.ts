@@ -7,9 +7,11 @@
 import { loadSuite } from '../tasks/suites.ts';
 import { sampleInitLayout, type InitLayout } from '../tasks/task-scene.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
-import { ExpertPolicy } from '../expert/expert.ts';
+import { taskRobot } from '../tasks/robots.ts';
+import { expertForTask } from '../expert/for-task.ts';
+import { embodimentFor } from '../eval/episode.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
-import { loadRobot } from '../../src/embodiment/registry.ts';
+import { jointNames } from '../../src/embodiment/description.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { ControlLoop } from '../../src/runtime/control-loop.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -25,6 +27,12 @@ export interface RecordOptions {
   policy: { type: 'expert'; noise?: number } | { type: 'model'; dir: string; sampler?: string };
   seed: number;
   imageSize: number;
+  /** robot description id instead of the suite's own */
+  robot?: string;
+  /** cameras to record instead of the suite's */
+  cameras?: readonly string[];
+  /** policy steps per episode instead of the suite's max steps */
+  maxSteps?: number;
   /** keep only successful episodes (demonstrations), or every rollout */
   keep: 'success' | 'all';
   /** give up on a task after this many attempts per kept episode */
@@ -40,23 +48,35 @@ export interface RecordSummary {
   perTask: Record<string, { kept: number; attempts: number }>;
 }
 
-const STATE_NAMES = ['joint1', 'joint2', 'joint3', 'joint4', 'joint5', 'joint6', 'joint7', 'gripper_width'];
+/**
+ * Names of `observation.state`: every arm joint, then each arm's gripper width. One arm:
+ * 'joint1'.. and 'gripper_width' (LIBERO-style); several: '<arm>_joint1'.., '<arm>_gripper_width'.
+ */
+export function stateNames(robot: { arms: readonly { name: string; joints: readonly unknown[] }[] }): string[] {
+  const one = robot.arms.length === 1;
+  const p = (arm: string): string => (one ? '' : `${arm}_`);
+  return [...robot.arms.flatMap((a) => a.joints.map((_, k) => `${p(a.name)}joint${k + 1}`)), ...robot.arms.map((a) => `${p(a.name)}gripper_width`)];
+}
 
 export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
   const suite = loadSuite(o.suite);
-  const robot = loadRobot('franka/fr3');
+  const tr = taskRobot(o.robot ?? suite.robot, { cameras: o.cameras ?? suite.cameras });
+  const robot = tr.description;
+  const nJoints = jointNames(robot).length;
+  const names = stateNames(robot);
   const model = o.policy.type === 'model' ? await loadPolicy(o.policy.dir, { sampler: o.policy.sampler, seed: o.seed }) : null;
-  const actionSpec = model ? Object.values(model.metadata.embodiments)[0]! : null;
-  const actionNames = actionSpec ? actionSpec.names : ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'];
+  const actionSpec = model ? model.metadata.embodiments[embodimentFor(model, tr.embodiment)]! : null;
+  // the expert's action names come from the robot's arms (ExpertPolicy / BimanualExpertPolicy metadata)
+  const actionNames = actionSpec ? actionSpec.names : tr.arms.length === 2 ? tr.arms.flatMap((a) => ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'].map((n) => `${a}_${n}`)) : ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'];
   const writer = await LeRobotDatasetWriter.create({
     root: o.root,
-    robotType: 'franka_fr3',
+    robotType: tr.kind,
     fps: 20,
     features: {
-      'observation.state': { dtype: 'float32', shape: [STATE_NAMES.length], names: STATE_NAMES },
+      'observation.state': { dtype: 'float32', shape: [names.length], names },
       action: { dtype: 'float32', shape: [actionNames.length], names: actionNames },
     },
-    cameras: { agentview: { height: o.imageSize, width: o.imageSize }, eye_in_hand: { height: o.imageSize, width: o.imageSize } },
+    cameras: Object.fromEntries(tr.cameras.map((c) => [c, { height: o.imageSize, width: o.imageSize }])),
     video: o.video ?? true,
   });
   const summary: RecordSummary = { episodes: 0, frames: 0, attempts: 0, perTask: {} };
@@ -66,31 +86,35 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
       // fresh layouts: the seed stream is (record seed, task index), not the suite's evaluation seeds
       const rng = new Rng((o.seed * 7919 + taskIndex * 104729 + 1) >>> 0);
       const maxAttempts = o.episodes * (o.maxAttemptsFactor ?? 3);
-      const layouts: InitLayout[] = Array.from({ length: maxAttempts }, () => sampleInitLayout(t.task, rng));
+      const layouts: InitLayout[] = Array.from({ length: maxAttempts }, () => sampleInitLayout(t.task, rng, { robotBase: tr.base }));
       const env = await TaskEnv.create({
         task: t.task,
         name: t.name,
         initStates: layouts,
+        robot: tr.id,
         robotCommandMode: actionSpec && actionSpec.space !== 'ee_delta_pose' ? 'joint_position' : 'ee_delta',
-        cameras: ['agentview', 'eye_in_hand'],
+        cameras: tr.cameras,
         imageSize: o.imageSize,
         seed: o.seed,
       });
       const policy: Policy =
         model ??
-        new ExpertPolicy({
+        expertForTask({
           world: env.world,
           goal: t.task.goal,
+          robot: tr,
           noise: o.policy.type === 'expert' && o.policy.noise ? { actionStd: o.policy.noise, graspStd: o.policy.noise / 2 } : undefined,
           seed: o.seed + taskIndex,
         });
-      const maxSteps = suite.maxSteps;
+      const embodiment = embodimentFor(policy, tr.embodiment);
+      const maxSteps = o.maxSteps ?? suite.maxSteps;
       let kept = 0;
       let attempt = 0;
       try {
         for (; attempt < maxAttempts && kept < o.episodes; attempt++) {
           env.reset(attempt);
-          const loop = new ControlLoop({ policy, robot, embodiment: Object.keys(policy.metadata.embodiments)[0]!, schedule: { mode: 'replan', actionsPerChunk: policy.metadata.horizon } });
+          policy.reset();
+          const loop = new ControlLoop({ policy, robot, embodiment, schedule: { mode: 'replan', actionsPerChunk: policy.metadata.horizon } });
           const frames: { state: Float32Array; action: Float32Array; images: Record<string, RawImage> }[] = [];
           let success = false;
           let steps = 0;
@@ -99,10 +123,9 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             const r = await loop.step(obs, steps);
             env.apply(r.command);
             if (r.action) {
-              const q = obs.proprio.fields['joint_positions']!;
-              const state = new Float32Array(8);
-              state.set(q);
-              state[7] = obs.proprio.fields['gripper']![0]!;
+              const state = new Float32Array(names.length);
+              state.set(obs.proprio.fields['joint_positions']!);
+              state.set(obs.proprio.fields['gripper']!, nJoints);
               frames.push({ state, action: Float32Array.from(r.action), images: obs.images as Record<string, RawImage> });
             }
             success = env.success();

@@ -26,6 +26,21 @@ export const SCENE_PRESETS: Readonly<Record<string, ScenePreset>> = {
       ],
     },
   },
+  ur5e: {
+    robot: 'universal_robots/ur5e',
+    cameras: ['agentview', 'eye_in_hand'],
+    instruction: 'pick up the red cube and lift it',
+    // the franka scene with a UR5e at the Franka's base position
+    scene: {
+      name: 'ur5e_tabletop',
+      table: { pos: [0.5, 0, 0.4], halfSize: [0.4, 0.6] },
+      robots: [{ kind: 'ur5e', pos: [0, 0, 0.4] }],
+      objects: [
+        { type: 'box', name: 'cube', pos: [0.5, 0, 0.425], size: [0.025, 0.025, 0.025], mass: 0.1, rgba: [0.8, 0.1, 0.1, 1] },
+        { type: 'plate', name: 'plate', pos: [0.45, 0.2, 0.408], radius: 0.07, rgba: [0.9, 0.9, 0.9, 1] },
+      ],
+    },
+  },
   dual_arm: {
     robot: 'agibot/dual_arm',
     cameras: ['head', 'left_wrist', 'right_wrist'],

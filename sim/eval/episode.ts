@@ -17,11 +17,21 @@ export interface EpisodeContext {
   env: TaskEnv;
   policy: Policy;
   robot: RobotDescription;
+  /** the policy's embodiment key to act for (default: its first) */
+  embodiment?: string;
+  /** camera recorded into rollout videos (default 'agentview') */
+  videoCamera?: string;
   schedule: ScheduleOptions;
   maxSteps: number;
   /** folder for videos (relative names are stored in results) */
   out: string;
   fps: number;
+}
+
+/** The policy's embodiment for this robot: the one named like the robot's embodiment key, else its first. */
+export function embodimentFor(policy: Pick<Policy, 'metadata'>, key: string): string {
+  const keys = Object.keys(policy.metadata.embodiments);
+  return keys.includes(key) ? key : keys[0]!;
 }
 
 /** The RGB bytes of a rendered frame, tightly packed (rgb8 frames from the renderer already are). */
@@ -34,7 +44,8 @@ function rgbBytes(obs: Observation, camera: string): Uint8Array | null {
 export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promise<EpisodeResult> {
   const t0 = performance.now();
   const { env } = ctx;
-  const embodiment = Object.keys(ctx.policy.metadata.embodiments)[0]!;
+  const embodiment = ctx.embodiment ?? Object.keys(ctx.policy.metadata.embodiments)[0]!;
+  const camera = ctx.videoCamera ?? 'agentview';
   const loop = new ControlLoop({ policy: ctx.policy, robot: ctx.robot, embodiment, schedule: ctx.schedule });
   // restores fixed init state i and runs LIBERO's 10 no-op settling steps
   env.reset(spec.init);
@@ -50,9 +61,9 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
       // render only when the policy will look (or a video is being recorded)
       const obs = await env.observe({ images: videoFile !== undefined || loop.needsImages(steps) });
       if (videoFile) {
-        const rgb = rgbBytes(obs, 'agentview');
+        const rgb = rgbBytes(obs, camera);
         if (rgb) {
-          const f = obs.images['agentview']!;
+          const f = obs.images[camera]!;
           if (f.type === 'raw') video ??= await VideoEncoder.start({ file: join(ctx.out, videoFile), width: f.width, height: f.height, fps: ctx.fps });
           await video!.write(rgb);
         }

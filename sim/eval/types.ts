@@ -18,12 +18,14 @@ export interface EvalConfig {
   seed: number;
   /** rendered camera size, px */
   imageSize: number;
-  /** save an mp4 of the agentview camera for the first N episodes of each task */
+  /** save an mp4 (agentview, else the robot's first camera) for the first N episodes of each task */
   videosPerTask: number;
   /** output folder (results, report, videos); also the resume state */
   out: string;
   /** override the suite's max steps */
   maxSteps?: number;
+  /** robot description id to run the suite with instead of the suite's own (e.g. a Franka suite on another arm) */
+  robot?: string;
 }
 
 export interface EpisodeSpec {

@@ -4,12 +4,12 @@
  * Chromium) per task and reuses it across that task's init states.
  */
 import { loadPolicy } from '../../src/policy/load.ts';
-import { loadRobot } from '../../src/embodiment/registry.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
-import { loadSuite, type SuiteTask } from '../tasks/suites.ts';
-import { ExpertPolicy } from '../expert/expert.ts';
-import { runEpisode } from './episode.ts';
+import { loadSuite, type LoadedSuite, type SuiteTask } from '../tasks/suites.ts';
+import { taskRobot } from '../tasks/robots.ts';
+import { expertForTask } from '../expert/for-task.ts';
+import { embodimentFor, runEpisode } from './episode.ts';
 import type { EpisodeResult, EpisodeSpec, EvalConfig } from './types.ts';
 
 export type ToWorker = { type: 'init'; config: EvalConfig } | { type: 'episode'; spec: EpisodeSpec } | { type: 'stop' };
@@ -21,11 +21,13 @@ export class EvalWorker {
   private env: { task: string; env: TaskEnv; policy: Policy | null } | null = null;
   private tasks = new Map<string, SuiteTask>();
   private suiteMaxSteps = 0;
+  private suite: LoadedSuite | null = null;
 
   constructor(private readonly config: EvalConfig) {}
 
   async init(): Promise<void> {
     const suite = loadSuite(this.config.suite);
+    this.suite = suite;
     this.suiteMaxSteps = suite.maxSteps;
     for (const t of suite.tasks) this.tasks.set(t.name, t);
     const p = this.config.policy;
@@ -37,12 +39,15 @@ export class EvalWorker {
     await this.closeEnv();
     const t = this.tasks.get(task);
     if (!t) throw new Error(`task '${task}' is not in suite ${this.config.suite}`);
-    const cameras = this.model ? [...this.model.metadata.cameras] : ['agentview'];
-    const space = this.model ? Object.values(this.model.metadata.embodiments)[0]!.space : 'ee_delta_pose';
+    const robot = this.robotId();
+    // the expert renders only what a video needs: the suite's first camera
+    const cameras = this.model ? [...this.model.metadata.cameras] : [this.suite!.cameras[0] ?? 'agentview'];
+    const space = this.model ? this.model.metadata.embodiments[embodimentFor(this.model, taskRobot(robot).embodiment)]!.space : 'ee_delta_pose';
     const env = await TaskEnv.create({
       task: t.task,
       name: t.name,
       initStates: t.initStates,
+      robot,
       robotCommandMode: space === 'ee_delta_pose' ? 'ee_delta' : 'joint_position',
       cameras,
       imageSize: this.config.imageSize,
@@ -59,18 +64,22 @@ export class EvalWorker {
     const noise = this.config.policy.type === 'expert' ? (this.config.policy.noise ?? 0) : 0;
     const policy =
       model ??
-      new ExpertPolicy({
+      expertForTask({
         world: env.world,
         goal: env.task.goal,
+        robot: env.taskRobot,
         noise: noise > 0 ? { actionStd: noise, graspStd: noise / 2 } : undefined,
         seed: (this.config.seed * 1_000_003 + spec.taskIndex * 7919 + spec.init) >>> 0,
       });
     const horizon = policy.metadata.horizon;
+    const cameras = env.taskRobot.cameras;
     return runEpisode(
       {
         env,
         policy,
-        robot: loadRobot('franka/fr3'),
+        robot: env.taskRobot.description,
+        embodiment: embodimentFor(policy, env.taskRobot.embodiment),
+        videoCamera: cameras.includes('agentview') ? 'agentview' : (cameras[0] ?? 'agentview'),
         schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? horizon, horizon) },
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
@@ -78,6 +87,11 @@ export class EvalWorker {
       },
       spec,
     );
+  }
+
+  /** the robot of the episodes: the config's override, else the suite's */
+  private robotId(): string {
+    return this.config.robot ?? this.suite!.robot;
   }
 
   private async closeEnv(): Promise<void> {

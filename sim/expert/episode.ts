@@ -2,11 +2,11 @@
  * One expert episode on a TaskEnv, through the real runtime path:
  * observe -> ControlLoop (replan, 1 action per chunk) -> safety -> TaskEnv.apply.
  */
-import { loadRobot } from '../../src/embodiment/registry.ts';
 import { ControlLoop } from '../../src/runtime/control-loop.ts';
-import { SimWorldView } from '../tasks/predicates.ts';
 import type { TaskEnv } from '../tasks/task-env.ts';
-import { ExpertPolicy, type ExpertNoise, type ExpertStatus } from './expert.ts';
+import type { BimanualStatus } from './bimanual.ts';
+import type { ExpertNoise, ExpertStatus } from './expert.ts';
+import { expertForTask } from './for-task.ts';
 
 export interface ExpertEpisodeOptions {
   env: TaskEnv;
@@ -24,7 +24,7 @@ export interface ExpertEpisodeOptions {
    */
   stopOnSuccess?: boolean;
   /** called every tick with the expert's status (debugging) */
-  onTick?: (tick: number, status: ExpertStatus) => void;
+  onTick?: (tick: number, status: ExpertStatus | BimanualStatus) => void;
 }
 
 export interface ExpertEpisodeResult {
@@ -33,16 +33,22 @@ export interface ExpertEpisodeResult {
   steps: number;
   /** safety interventions over the episode */
   interventions: number;
-  status: ExpertStatus;
+  /** ExpertStatus for one arm, BimanualStatus for two */
+  status: ExpertStatus | BimanualStatus;
+}
+
+/** Where an expert stopped, one line: 'pick bowl_1/descend' or 'left: place x/lower, right: done'. */
+export function describeStatus(s: ExpertStatus | BimanualStatus): string {
+  if ('arms' in s) return s.arms.map((a) => `${a.arm}: ${a.plan[a.phase] ?? 'done'}${a.stage ? `/${a.stage}` : ''}`).join(', ');
+  return `${s.plan[s.phase] ?? 'done'}${s.stage ? `/${s.stage}` : ''}`;
 }
 
 export async function runExpertEpisode(o: ExpertEpisodeOptions): Promise<ExpertEpisodeResult> {
   const { env } = o;
   env.reset(o.init);
-  const world = new SimWorldView(env.robot.sim, env.task);
-  const expert = new ExpertPolicy({ world, goal: env.task.goal, noise: o.noise, seed: o.seed ?? o.init });
-  const robot = loadRobot('franka/fr3');
-  const loop = new ControlLoop({ policy: expert, robot, embodiment: 'franka', schedule: { mode: 'replan', actionsPerChunk: 1 } });
+  const expert = expertForTask({ world: env.world, goal: env.task.goal, robot: env.taskRobot, noise: o.noise, seed: o.seed ?? o.init });
+  const robot = env.taskRobot.description;
+  const loop = new ControlLoop({ policy: expert, robot, embodiment: env.taskRobot.embodiment, schedule: { mode: 'replan', actionsPerChunk: 1 } });
   let interventions = 0;
   let successAt = -1;
   let steps = 0;

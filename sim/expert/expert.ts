@@ -560,14 +560,17 @@ export function pathClearance(w: WorldView, a: [number, number], b: [number, num
   return top;
 }
 
-/** TCP pose and gripper width from the robot's proprio fields (ee_position, ee_quaternion [w,x,y,z], gripper). */
-export function tcpFromObservation(obs: Observation): TcpState {
+/**
+ * TCP pose and gripper width of arm `arm` (description order) from the robot's proprio fields
+ * (ee_position 3 per arm, ee_quaternion [w,x,y,z] 4 per arm, gripper 1 per arm).
+ */
+export function tcpFromObservation(obs: Observation, arm = 0): TcpState {
   const f = obs.proprio.fields;
   const p = f['ee_position'];
   const q = f['ee_quaternion'];
   const g = f['gripper'];
-  if (!p || p.length < 3 || !q || q.length < 4 || !g || g.length < 1) {
-    throw new ExpertError(`the expert needs proprio fields ee_position (3), ee_quaternion (4) and gripper (1); got ${Object.keys(f).join(', ') || 'none'}`);
+  if (!p || p.length < 3 * (arm + 1) || !q || q.length < 4 * (arm + 1) || !g || g.length < arm + 1) {
+    throw new ExpertError(`the expert needs proprio fields ee_position (3), ee_quaternion (4) and gripper (1) for arm ${arm}; got ${Object.keys(f).map((k) => `${k} (${f[k]!.length})`).join(', ') || 'none'}`);
   }
-  return { pos: Float64Array.from(p.subarray(0, 3)), mat: quat2mat(q.subarray(0, 4)), width: g[0]! };
+  return { pos: Float64Array.from(p.subarray(3 * arm, 3 * arm + 3)), mat: quat2mat(q.subarray(4 * arm, 4 * arm + 4)), width: g[arm]! };
 }

@@ -1,7 +1,7 @@
 /**
  * Measures the scripted expert's success rate per task and suite.
  *
- *   node --import tsx sim/expert/measure.ts [--suite spatial|object|goal|long|all] [--episodes 10]
+ *   node --import tsx sim/expert/measure.ts [--suite spatial|object|goal|long|dual_arm|all] [--episodes 10]
  *        [--tasks 0,3] [--action-noise 0.002] [--grasp-noise 0.005] [--strict] [--json out.json] [--verbose]
  *
  * LIBERO protocol: an episode succeeds at the first step the goal holds. --strict instead runs
@@ -19,8 +19,9 @@ import { resolveTask, type BddlTask } from '../tasks/task.ts';
 import { sampleInitLayout, type InitLayout } from '../tasks/task-scene.ts';
 import { SUITE_TASKS } from '../tasks/suites/definitions.ts';
 import { taskSeed } from '../tasks/suites/generate.ts';
-import { MAX_STEPS, SUITES, loadSuite, type Suite } from '../tasks/suites/index.ts';
-import { runExpertEpisode, type ExpertEpisodeResult } from './episode.ts';
+import { taskRobot } from '../tasks/robots.ts';
+import { ALL_SUITES, MAX_STEPS, SUITE_ROBOTS, loadSuite, type Suite } from '../tasks/suites/index.ts';
+import { describeStatus, runExpertEpisode, type ExpertEpisodeResult } from './episode.ts';
 import type { ExpertNoise } from './expert.ts';
 
 export interface SuiteTaskSpec {
@@ -37,7 +38,8 @@ export function suiteTasks(suite: Suite, episodes: number): SuiteTaskSpec[] {
     return SUITE_TASKS[suite].map((def) => {
       const task = resolveTask(def.draft, def.name);
       const rng = new Rng(taskSeed(suite, def.name));
-      return { name: def.name, task, initStates: Array.from({ length: episodes }, () => sampleInitLayout(task, rng)) };
+      const robotBase = taskRobot(SUITE_ROBOTS[suite].robot).base;
+      return { name: def.name, task, initStates: Array.from({ length: episodes }, () => sampleInitLayout(task, rng, { robotBase })) };
     });
   }
 }
@@ -47,12 +49,13 @@ export interface TaskRate {
   episodes: number;
   successes: number;
   rate: number;
-  failures: { init: number; steps: number; phase: string; stage: string | null; timeouts: string[] }[];
+  /** where the expert was when the episode ended (describeStatus) */
+  failures: { init: number; steps: number; where: string; timeouts: string[] }[];
   meanSteps: number;
 }
 
 export async function measureTask(suite: Suite, spec: SuiteTaskSpec, opts: { episodes: number; noise?: ExpertNoise; verbose?: boolean; strict?: boolean }): Promise<TaskRate> {
-  const env = await TaskEnv.create({ task: spec.task, initStates: spec.initStates, robotCommandMode: 'ee_delta', cameras: [] });
+  const env = await TaskEnv.create({ task: spec.task, initStates: spec.initStates, robot: SUITE_ROBOTS[suite].robot, robotCommandMode: 'ee_delta', cameras: [] });
   const out: TaskRate = { task: spec.name, episodes: 0, successes: 0, rate: 0, failures: [], meanSteps: 0 };
   let steps = 0;
   try {
@@ -62,8 +65,8 @@ export async function measureTask(suite: Suite, spec: SuiteTaskSpec, opts: { epi
       out.episodes++;
       steps += r.steps;
       if (r.success) out.successes++;
-      else out.failures.push({ init: i, steps: r.steps, phase: r.status.plan[r.status.phase] ?? 'done', stage: r.status.stage, timeouts: r.status.timeouts });
-      if (opts.verbose) console.error(`  ${spec.name} #${i}: ${r.success ? 'ok' : 'FAIL'} in ${r.steps} steps, retries ${r.status.retries}, timeouts [${r.status.timeouts.join(', ')}]${r.success ? '' : `, stuck in ${r.status.plan[r.status.phase] ?? 'done'}/${r.status.stage}`}`);
+      else out.failures.push({ init: i, steps: r.steps, where: describeStatus(r.status), timeouts: r.status.timeouts });
+      if (opts.verbose) console.error(`  ${spec.name} #${i}: ${r.success ? 'ok' : 'FAIL'} in ${r.steps} steps, retries ${r.status.retries}, timeouts [${r.status.timeouts.join(', ')}]${r.success ? '' : `, stuck in ${describeStatus(r.status)}`}`);
     }
   } finally {
     await env.close();
@@ -79,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const which = arg('suite') ?? 'all';
-  const suites: Suite[] = which === 'all' ? [...SUITES] : [which as Suite];
+  const suites: Suite[] = which === 'all' ? [...ALL_SUITES] : [which as Suite];
   const episodes = Number(arg('episodes') ?? 10);
   const taskIdx = arg('tasks')?.split(',').map(Number);
   const an = Number(arg('action-noise') ?? 0);

@@ -16,6 +16,7 @@
 import { ArmatureError } from '../../src/errors.ts';
 import { dampedLeastSquares, mat2axisAngle, mat2quat, matMulT3, quat2mat, axisAngle2mat, matMul3, slerp } from './math.ts';
 import type { Simulation } from './simulation.ts';
+import type { BuiltinRobot } from '../scene/types.ts';
 
 /** A controller spec or action does not fit the model. */
 export class ControllerError extends ArmatureError {
@@ -367,24 +368,28 @@ export class ControlLoop {
 export const FR3_ARM_JOINTS = ['fr3_joint1', 'fr3_joint2', 'fr3_joint3', 'fr3_joint4', 'fr3_joint5', 'fr3_joint6', 'fr3_joint7'] as const;
 export const DUAL_ARM_LEFT_JOINTS = [1, 2, 3, 4, 5, 6, 7].map((k) => `idx${20 + k}_arm_l_joint${k}`);
 export const DUAL_ARM_RIGHT_JOINTS = [1, 2, 3, 4, 5, 6, 7].map((k) => `idx${60 + k}_arm_r_joint${k}`);
+/** UR5e: the joint names of Universal_Robots_ROS2_Driver */
+export const UR5E_ARM_JOINTS = ['shoulder_pan_joint', 'shoulder_lift_joint', 'elbow_joint', 'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint'] as const;
 
 export type ControlMode = 'joint_position' | 'joint_delta' | 'osc_pose' | 'libero_osc_pose';
 
 /** Per arm of each built-in model: its joints, TCP site and gripper actuator. */
-export const SIM_ARMS: Readonly<Record<'franka_fr3' | 'agibot_dual_arm', readonly { joints: readonly string[]; site: string; gripper: string }[]>> = {
+export const SIM_ARMS: Readonly<Record<BuiltinRobot, readonly { joints: readonly string[]; site: string; gripper: string }[]>> = {
   franka_fr3: [{ joints: FR3_ARM_JOINTS, site: 'tcp', gripper: 'fr3_gripper' }],
   agibot_dual_arm: [
     { joints: DUAL_ARM_LEFT_JOINTS, site: 'left_tcp', gripper: 'gripper_l' },
     { joints: DUAL_ARM_RIGHT_JOINTS, site: 'right_tcp', gripper: 'gripper_r' },
   ],
+  ur5e: [{ joints: UR5E_ARM_JOINTS, site: 'tcp', gripper: 'ur5e_gripper' }],
 };
 
 /**
- * Controller set for a built-in embodiment. Action layout per arm: 7 joint values (or 6
- * pose-delta values), then 1 gripper value; the dual arm is left arm, then right arm.
- * 'libero_osc_pose' takes [-1, 1] inputs scaled to 0.05 m / 0.5 rad with a binary gripper.
+ * Controller set for a built-in embodiment. Action layout per arm: one value per arm joint
+ * (7, or 6 for the UR5e) or 6 pose-delta values, then 1 gripper value; the dual arm is left
+ * arm, then right arm. 'libero_osc_pose' takes [-1, 1] inputs scaled to 0.05 m / 0.5 rad
+ * with a binary gripper. A 6-DoF arm's OSC has no null space: the pose fixes its joints.
  */
-export function controlPreset(embodiment: 'franka_fr3' | 'agibot_dual_arm', mode: ControlMode): ControlSpec[] {
+export function controlPreset(embodiment: BuiltinRobot, mode: ControlMode): ControlSpec[] {
   const arms = SIM_ARMS[embodiment];
   const out: ControlSpec[] = [];
   for (const a of arms) {

@@ -14,6 +14,7 @@ import type { BuiltinRobot, CameraSpec, LightSpec, Quat, Rgba, SceneDescription,
 export const ROBOT_MJCF: Readonly<Record<BuiltinRobot, string>> = {
   franka_fr3: fileURLToPath(new URL('../../hardware/franka/fr3.mjcf.xml', import.meta.url)),
   agibot_dual_arm: fileURLToPath(new URL('../../hardware/agibot/dual_arm.mjcf.xml', import.meta.url)),
+  ur5e: fileURLToPath(new URL('../../hardware/universal_robots/ur5e.mjcf.xml', import.meta.url)),
 };
 
 export interface BuiltScene {

@@ -9,7 +9,7 @@ export type Quat = readonly [number, number, number, number];
 export type Rgba = readonly [number, number, number, number];
 
 /** Robots shipped in hardware/. */
-export type BuiltinRobot = 'franka_fr3' | 'agibot_dual_arm';
+export type BuiltinRobot = 'franka_fr3' | 'agibot_dual_arm' | 'ur5e';
 
 export type RobotPlacement =
   | {

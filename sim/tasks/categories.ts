@@ -120,6 +120,11 @@ const CATEGORIES: Readonly<Record<string, CategoryGeometry>> = {
   simple_rack: fixed('box', [0.1, 0.15, 0.08], WOOD, 1, { approximation: 'solid block' }),
   wooden_two_layer_shelf: fixed('box', [0.12, 0.2, 0.15], WOOD, 1, { approximation: 'solid block: only top_side is reachable, not the shelf layers' }),
   wooden_shelf: fixed('box', [0.12, 0.2, 0.15], WOOD, 1, { approximation: 'solid block' }),
+  // Armature's dual-arm suite (not LIBERO): blocks a parallel gripper holds across x
+  red_cube: free('box', [0.02, 0.02, 0.02], [0.85, 0.12, 0.1, 1], 0.05),
+  green_cube: free('box', [0.02, 0.02, 0.02], [0.15, 0.7, 0.2, 1], 0.05),
+  wooden_bar: free('box', [0.02, 0.09, 0.02], WOOD, 0.1),
+  long_box: free('box', [0.03, 0.15, 0.04], [0.25, 0.45, 0.8, 1], 0.4),
   // tables and floor (the scene's support surface, not an object)
   kitchen_table: table([0.75, 0.7, 0.62, 1]),
   living_room_table: table([0.45, 0.32, 0.22, 1]),

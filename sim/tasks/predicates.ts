@@ -5,6 +5,7 @@
  * still held above it does not.
  */
 import { ArmatureError } from '../../src/errors.ts';
+import type { RobotDescription } from '../../src/embodiment/description.ts';
 import type { Simulation } from '../physics/simulation.ts';
 import type { Vec3 } from '../scene/types.ts';
 import { PREDICATES, formatPredicate, type ArgRef, type BddlTask, type Formula, type Predicate, type Rect, type TaskRegion } from './task.ts';
@@ -35,6 +36,11 @@ export interface WorldView {
   inContact(a: string, b: string): boolean;
   /** hinge (rad) or slide (m) joint position */
   jointPosition(joint: string): number;
+  /**
+   * Finger bodies of the robot's grippers, by arm name (robot description order). Absent
+   * when the world has no robot; Grasped needs it.
+   */
+  readonly grippers?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The table body/geom name in task scenes (sim/scene builds the table as a world geom). */
@@ -44,13 +50,17 @@ export class SimWorldView implements WorldView {
   readonly shapes: ReadonlyMap<string, EntityShape>;
   readonly regions: readonly TaskRegion[];
   readonly tableCentre: Vec3 = TABLE_CENTRE;
+  readonly grippers?: ReadonlyMap<string, readonly string[]>;
 
+  /** `robot`: the description of the robot in `sim`, for the gripper predicates */
   constructor(
     readonly sim: Simulation,
     task: BddlTask,
+    robot?: Pick<RobotDescription, 'arms'>,
   ) {
     this.shapes = taskShapes(task);
     this.regions = task.regions;
+    if (robot) this.grippers = gripperBodies(sim, robot);
   }
 
   bodyPose(body: string): BodyPose {
@@ -64,6 +74,13 @@ export class SimWorldView implements WorldView {
   jointPosition(joint: string): number {
     return this.sim.jointPositions([joint])[0]!;
   }
+}
+
+/** Each arm's finger bodies: the bodies its gripper joints move. */
+export function gripperBodies(sim: Simulation, robot: Pick<RobotDescription, 'arms'>): Map<string, string[]> {
+  const bodyOf = sim.model.jnt_bodyid as Int32Array;
+  const bodies = sim.names('body');
+  return new Map(robot.arms.map((a) => [a.name, [...new Set(a.gripper.joints.map((j) => bodies[bodyOf[sim.id('joint', j)]!]!))]]));
 }
 
 export interface PredicateOptions {
@@ -83,6 +100,8 @@ export interface PredicateOptions {
   turnOffAngle?: number;
   /** an object counts as In a container when its bottom is at least this far below the rim, m (default 0.005) */
   inDepth?: number;
+  /** Lifted: lowest point at least this high above the table top, m (default 0.05) */
+  liftHeight?: number;
 }
 
 const DEFAULTS: Required<PredicateOptions> = {
@@ -94,6 +113,7 @@ const DEFAULTS: Required<PredicateOptions> = {
   turnOnAngle: 0.5,
   turnOffAngle: 0.15,
   inDepth: 0.005,
+  liftHeight: 0.05,
 };
 
 // ------------------------------------------------------------------ geometry helpers
@@ -235,6 +255,22 @@ function evalIn(world: WorldView, p: Predicate, o: Required<PredicateOptions>): 
   return inside && a.bottom >= floor - o.onBelow && a.bottom <= b.top - o.inDepth;
 }
 
+/** Every finger of the named gripper (any gripper for `gripper`) touches the object. */
+function evalGrasped(world: WorldView, p: Predicate): boolean {
+  const where = formatPredicate(p);
+  const ref = p.refs[0]!;
+  if (ref.kind !== 'gripper') throw new PredicateError(`${where}: the first argument of Grasped must be a gripper (gripper, <arm>_gripper), not '${p.args[0]}'`);
+  const grippers = world.grippers;
+  if (!grippers || grippers.size === 0) throw new PredicateError(`${where}: this world has no robot grippers; build SimWorldView with the robot description`);
+  const arms = ref.arm === null ? [...grippers.keys()] : [ref.arm];
+  const a = locate(world, p.args[1]!, where);
+  return arms.some((arm) => {
+    const fingers = grippers.get(arm);
+    if (!fingers) throw new PredicateError(`${where}: the robot has no arm '${arm}'; its grippers are ${[...grippers.keys()].map((k) => `${k}_gripper`).join(', ')}`);
+    return fingers.length > 0 && fingers.every((f) => world.inContact(f, a.shape.body));
+  });
+}
+
 function articulated(world: WorldView, p: Predicate, want: 'drawer' | 'knob'): { shape: EntityShape; q: number } {
   const where = formatPredicate(p);
   const ref = p.refs[0]!;
@@ -271,8 +307,15 @@ export function evaluateAtom(p: Predicate, world: WorldView, opts: PredicateOpti
       const { q } = articulated(world, p, 'knob');
       return p.predicate === 'turnon' ? Math.abs(q) >= o.turnOnAngle : Math.abs(q) <= o.turnOffAngle;
     }
+    case 'grasped':
+      return evalGrasped(world, p);
+    case 'lifted': {
+      const where = formatPredicate(p);
+      const a = locate(world, p.args[0]!, where);
+      return a.bottom >= TABLE_TOP_Z + o.liftHeight && !world.inContact(a.shape.body, TABLE_GEOM);
+    }
     default:
-      throw new PredicateError(`${formatPredicate(p)}: Armature does not score '${PREDICATES[p.predicate].bddl}'; use On, In, Open, Close, Turnon or Turnoff`);
+      throw new PredicateError(`${formatPredicate(p)}: Armature does not score '${PREDICATES[p.predicate].bddl}'; use On, In, Open, Close, Turnon, Turnoff, Grasped or Lifted`);
   }
 }
 

@@ -1,21 +1,22 @@
 /**
- * A LIBERO-style task environment: one task's scene with the simulated Franka, its fixed
- * initial states, the instruction and the success check on physics state.
+ * A LIBERO-style task environment: one task's scene with a simulated robot (the Franka by
+ * default; the suite's robot, see robots.ts), its fixed initial states, the instruction and
+ * the success check on physics state.
  *
  * Protocol (LIBERO): reset to init state i, run 10 settling steps with a no-op action,
  * then the policy acts at 20 Hz for at most the suite's max steps; success is checked
  * after every step.
  */
 import { ArmatureError } from '../../src/errors.ts';
-import { loadRobot } from '../../src/embodiment/registry.ts';
 import type { Observation } from '../../src/observation/types.ts';
 import type { RobotCommand } from '../../src/runtime/control-loop.ts';
-import type { HeadlessRenderer } from '../render/renderer.ts';
+import type { SceneRenderer } from '../render/scene-renderer.ts';
 import { SimRobot, type CommandMode } from '../env/sim-robot.ts';
 import type { Quat, Vec3 } from '../scene/types.ts';
 import { SimWorldView, evaluateGoal, type GoalResult, type PredicateOptions } from './predicates.ts';
 import { liberoInstruction, type BddlTask } from './task.ts';
 import { buildTaskScene, placementBodyPose, taskShapes, type EntityShape, type InitLayout } from './task-scene.ts';
+import { DEFAULT_TASK_ROBOT, taskRobot, type TaskRobot } from './robots.ts';
 
 /** LIBERO's cameras, under the names of Armature's scene (`robot0_eye_in_hand` is `eye_in_hand`). */
 export const LIBERO_CAMERAS = ['agentview', 'eye_in_hand'] as const;
@@ -32,12 +33,17 @@ export interface TaskEnvOptions {
   initStates: readonly InitLayout[];
   /** 'ee_delta': OSC end-effector deltas (LIBERO); 'joint_position': absolute joint targets */
   robotCommandMode: CommandMode;
-  /** cameras rendered into observations (default LIBERO_CAMERAS; [] renders nothing and starts no browser) */
+  /** robot description id (default 'franka/fr3'; a suite's robot comes from LoadedSuite.robot) */
+  robot?: string;
+  /**
+   * cameras rendered into observations (default: the robot's cameras, for the Franka LIBERO_CAMERAS;
+   * [] renders nothing and starts no browser)
+   */
   cameras?: readonly string[];
   /** frame size, px (default 128, LIBERO) */
   imageSize?: number;
-  /** share one renderer per worker */
-  renderer?: HeadlessRenderer;
+  /** share one renderer per worker (default: SimRobot creates an in-process software renderer) */
+  renderer?: SceneRenderer;
   /** policy rate, Hz (default 20) */
   policyHz?: number;
   seed?: number;
@@ -62,10 +68,14 @@ export interface PrivilegedState {
   drawers: Record<string, number>;
   /** knob angles, rad (0 = off), by stove name */
   knobs: Record<string, number>;
-  /** TCP position, m, world */
+  /** TCP position of the first arm, m, world */
   tcp: Vec3;
-  /** total finger opening, m */
+  /** total finger opening of the first arm, m */
   gripperWidth: number;
+  /** TCP position per arm (robot description order), m, world */
+  tcps: Vec3[];
+  /** total finger opening per arm, m */
+  gripperWidths: number[];
 }
 
 export class TaskEnvError extends ArmatureError {
@@ -87,27 +97,30 @@ export class TaskEnv {
     readonly name: string,
     readonly task: BddlTask,
     readonly robot: SimRobot,
+    /** which robot, where it stands, its embodiment key */
+    readonly taskRobot: TaskRobot,
     private readonly initStates: readonly InitLayout[],
     private readonly predicateOptions: PredicateOptions,
   ) {
     this.instruction = liberoInstruction(task);
     this.shapes = taskShapes(task);
-    this.world = new SimWorldView(robot.sim, task);
+    this.world = new SimWorldView(robot.sim, task, taskRobot.description);
   }
 
   static async create(opts: TaskEnvOptions): Promise<TaskEnv> {
     if (opts.initStates.length === 0) throw new TaskEnvError(`task '${opts.task.problem}' has no initial states: generate them with sim/tasks/suites/generate.ts`);
+    const tr = taskRobot(opts.robot ?? DEFAULT_TASK_ROBOT, { cameras: opts.cameras });
     const robot = await SimRobot.create({
-      scene: buildTaskScene(opts.task, opts.initStates[0]!),
-      robot: loadRobot('franka/fr3'),
+      scene: buildTaskScene(opts.task, opts.initStates[0]!, tr),
+      robot: tr.description,
       commandMode: opts.robotCommandMode,
-      cameras: opts.cameras ?? LIBERO_CAMERAS,
+      cameras: tr.cameras,
       imageSize: opts.imageSize ?? 128,
       renderer: opts.renderer,
       policyHz: opts.policyHz ?? LIBERO_HZ,
       seed: opts.seed ?? 0,
     });
-    const env = new TaskEnv(opts.name ?? opts.task.problem, opts.task, robot, opts.initStates, opts.predicates ?? {});
+    const env = new TaskEnv(opts.name ?? opts.task.problem, opts.task, robot, tr, opts.initStates, opts.predicates ?? {});
     env.reset(0, { settleSteps: 0 });
     return env;
   }
@@ -160,7 +173,7 @@ export class TaskEnv {
   noop(): RobotCommand {
     const gripper = this.robot.gripperWidths();
     if (this.robot.commandMode === 'ee_delta') {
-      return { type: 'ee_delta', delta: new Float64Array(6), gripper, held: false, interventions: [] };
+      return { type: 'ee_delta', delta: new Float64Array(6 * this.taskRobot.arms.length), gripper, held: false, interventions: [] };
     }
     return { type: 'joint_position', positions: this.robot.sim.jointPositions(this.robot.jointNames), gripper, held: false, interventions: [] };
   }
@@ -202,8 +215,12 @@ export class TaskEnv {
       if (shape.drawer) drawers[shape.name] = this.world.jointPosition(shape.drawer.joint);
       if (shape.knob) knobs[shape.name] = this.world.jointPosition(shape.knob.joint);
     }
-    const tcp = sim.sitePose('tcp').pos;
-    return { time: sim.time, objects, drawers, knobs, tcp: [tcp[0]!, tcp[1]!, tcp[2]!], gripperWidth: this.robot.gripperWidths()[0]! };
+    const tcps = this.robot.tcpSites.map((site): Vec3 => {
+      const p = sim.sitePose(site).pos;
+      return [p[0]!, p[1]!, p[2]!];
+    });
+    const widths = Array.from(this.robot.gripperWidths());
+    return { time: sim.time, objects, drawers, knobs, tcp: tcps[0]!, gripperWidth: widths[0]!, tcps, gripperWidths: widths };
   }
 
   async close(): Promise<void> {

@@ -5,13 +5,13 @@
  * rejecting overlapping bounding circles).
  *
  * World frame: z up, m. The table top is at z = 0.4 with its centre at x = 0.5; the
- * robot base sits at the table edge, [0, 0, 0.4], facing +x. Region rectangles of the
+ * Franka's base sits at the table edge, [0, 0, 0.4], facing +x (other robots: robots.ts). Region rectangles of the
  * table are relative to the table centre (as in LIBERO); rectangles of other targets
  * are in that target's frame.
  */
 import { ArmatureError } from '../../src/errors.ts';
 import type { Rng } from '../../src/util/random.ts';
-import type { Quat, SceneDescription, SceneObject, Vec3 } from '../scene/types.ts';
+import type { BuiltinRobot, Quat, SceneDescription, SceneObject, Vec3 } from '../scene/types.ts';
 import { categoryGeometry, toSceneObject, type CategoryGeometry, type GeometryKind } from './categories.ts';
 import { regionKey, type ArgRef, type BddlTask, type Predicate, type Rect, type TaskRegion } from './task.ts';
 
@@ -203,8 +203,18 @@ function withSize(obj: SceneObject, shape: EntityShape): SceneObject {
   return obj;
 }
 
-/** The MuJoCo scene of a task in one layout (objects at their placements). */
-export function buildTaskScene(task: BddlTask, layout: InitLayout): SceneDescription {
+/** Which simulated robot stands where (sim/tasks/robots.ts: TaskRobot). */
+export interface SceneRobot {
+  kind: BuiltinRobot;
+  /** base position, m, world */
+  base: Vec3;
+}
+
+/** The robot of the LIBERO-style suites. */
+export const FRANKA_SCENE_ROBOT: SceneRobot = { kind: 'franka_fr3', base: ROBOT_BASE };
+
+/** The MuJoCo scene of a task in one layout (objects at their placements), with `robot` (default the Franka). */
+export function buildTaskScene(task: BddlTask, layout: InitLayout, robot: SceneRobot = FRANKA_SCENE_ROBOT): SceneDescription {
   const shapes = taskShapes(task);
   const byName = new Map(layout.placements.map((p) => [p.name, p]));
   const tableEntity = task.fixtures.find((f) => isTableCategory(f.category) && taskGeometry(f.category).size[2] > 0);
@@ -218,7 +228,7 @@ export function buildTaskScene(task: BddlTask, layout: InitLayout): SceneDescrip
   return {
     name: task.problem.toLowerCase(),
     table: { pos: TABLE_CENTRE, halfSize: [tg.size[0], tg.size[1]], thickness: 2 * tg.size[2], rgba: tg.rgba },
-    robots: [{ kind: 'franka_fr3', pos: ROBOT_BASE }],
+    robots: [{ kind: robot.kind, pos: robot.base }],
     objects,
   };
 }
@@ -243,6 +253,8 @@ export interface SampleOptions {
   maxTries?: number;
   /** gap kept between bounding circles, m (default 0.01) */
   clearance?: number;
+  /** robot base, m, world: objects keep 0.2 m from it (default ROBOT_BASE, the Franka's) */
+  robotBase?: Vec3;
 }
 
 function supportOf(task: BddlTask, name: string, shapes: Map<string, EntityShape>): Support {
@@ -292,6 +304,7 @@ export function sampleInitLayout(task: BddlTask, rng: Rng, opts: SampleOptions =
   const shapes = taskShapes(task);
   const maxTries = opts.maxTries ?? 2000;
   const clearance = opts.clearance ?? 0.01;
+  const base = opts.robotBase ?? ROBOT_BASE;
   const supports = new Map([...shapes.keys()].map((n) => [n, supportOf(task, n, shapes)]));
   const placed = new Map<string, Placement>();
   /** table-standing footprints: centre x, y and radius */
@@ -341,7 +354,7 @@ export function sampleInitLayout(task: BddlTask, rng: Rng, opts: SampleOptions =
           cand = { name, pos: [tx + lx, ty + ly, tz], yaw };
           const mine = circlesAt(cand);
           const inside = mine.every((m) => Math.abs(m.x - tx) + m.r <= tableHalf[0] && Math.abs(m.y - ty) + m.r <= tableHalf[1]);
-          const clearOfRobot = mine.every((m) => Math.hypot(m.x - ROBOT_BASE[0], m.y - ROBOT_BASE[1]) >= ROBOT_KEEP_OUT + m.r);
+          const clearOfRobot = mine.every((m) => Math.hypot(m.x - base[0], m.y - base[1]) >= ROBOT_KEEP_OUT + m.r);
           const free = mine.every((m) => circles.every((c) => Math.hypot(c.x - m.x, c.y - m.y) >= c.r + m.r + clearance));
           if (!inside || !clearOfRobot || !free) {
             if (shape.fixture) {

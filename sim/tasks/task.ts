@@ -57,6 +57,8 @@ export const PREDICATES = {
   close: { arity: 1, bddl: 'Close', evaluated: true, doc: 'articulated arg is closed' },
   turnon: { arity: 1, bddl: 'Turnon', evaluated: true, doc: 'switchable arg (stove) is on' },
   turnoff: { arity: 1, bddl: 'Turnoff', evaluated: true, doc: 'switchable arg is off' },
+  grasped: { arity: 2, bddl: 'Grasped', evaluated: true, doc: 'gripper arg1 (gripper, left_gripper, ...) holds arg2: both its fingers touch it (Armature)' },
+  lifted: { arity: 1, bddl: 'Lifted', evaluated: true, doc: 'arg is held up: its bottom 5 cm or more above the table top, not touching the table (Armature)' },
   true: { arity: 'any', bddl: 'True', evaluated: true, doc: 'always true' },
   false: { arity: 'any', bddl: 'False', evaluated: true, doc: 'always false' },
   up: { arity: 1, bddl: 'Up', evaluated: false, doc: 'arg is lifted above z = 1.0 m (LIBERO)' },
@@ -76,7 +78,18 @@ export type ArgRef =
   | { kind: 'object'; name: string }
   | { kind: 'fixture'; name: string }
   /** `name` is local to `owner` (the region's target); the BDDL token is `${owner}_${name}` */
-  | { kind: 'region'; name: string; owner: string };
+  | { kind: 'region'; name: string; owner: string }
+  /**
+   * A robot gripper, never declared: `gripper` (any of the robot's grippers) or
+   * `<arm>_gripper` (`left_gripper`, `right_gripper`; arm names from the robot description).
+   */
+  | { kind: 'gripper'; name: string; /** arm name, null for any */ arm: string | null };
+
+/** `gripper` or `<arm>_gripper`: the ArgRef of a gripper token, else undefined. */
+export function gripperRef(token: string): ArgRef | undefined {
+  const m = /^(?:([a-z0-9]+(?:_[a-z0-9]+)*)_)?gripper$/.exec(token);
+  return m ? { kind: 'gripper', name: token, arm: m[1] ?? null } : undefined;
+}
 
 /** One atomic predicate, e.g. (On akita_black_bowl_1 plate_1). */
 export interface Predicate {
@@ -135,8 +148,9 @@ export class TaskScope {
     return prior;
   }
 
+  /** a declared name, else a gripper token (see gripperRef) */
   resolve(token: string): ArgRef | undefined {
-    return this.names.get(token);
+    return this.names.get(token) ?? gripperRef(token);
   }
 
   /** the declared name closest to `token` (edit distance at most 1/3 of its length), for "did you mean" */
@@ -207,7 +221,7 @@ export function resolveTask(draft: TaskDraft, source = '<task>'): BddlTask {
   for (const o of draft.objects) declare(o.name, { kind: 'object', name: o.name }, 'object');
   for (const r of draft.regions) {
     const t = scope.resolve(r.target);
-    if (!t || t.kind === 'region') {
+    if (!t || t.kind === 'region' || t.kind === 'gripper') {
       throw new BddlError(`region '${r.name}' targets '${r.target}', which is not a declared fixture or object: declare it or fix :target`, source);
     }
   }

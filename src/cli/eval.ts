@@ -38,10 +38,12 @@ export function registerTaskCommands(program: Command): void {
   tasks
     .command('list')
     .description('list the tasks of a suite')
-    .option('--suite <name>', 'spatial | object | goal | long', 'spatial')
+    .option('--suite <name>', 'spatial | object | goal | long | dual_arm', 'spatial')
     .action(async (o: { suite: string }) => {
       const { loadSuite } = await import('../../sim/tasks/suites.ts');
-      for (const [i, t] of loadSuite(o.suite).tasks.entries()) process.stdout.write(`${i}\t${t.name}\t${t.task.language}\t${t.initStates.length} init states\n`);
+      const suite = loadSuite(o.suite);
+      process.stderr.write(`# suite ${suite.name}: robot ${suite.robot}, cameras ${suite.cameras.join(', ')}, max steps ${suite.maxSteps}\n`);
+      for (const [i, t] of suite.tasks.entries()) process.stdout.write(`${i}\t${t.name}\t${t.task.language}\t${t.initStates.length} init states\n`);
     });
 }
 
@@ -63,6 +65,7 @@ interface EvalCliOptions {
   json?: string;
   maxSteps?: number;
   noise: number;
+  robot?: string;
   progress: boolean;
 }
 
@@ -70,7 +73,7 @@ export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
     .description('evaluate a policy on a task suite (LIBERO protocol: fixed init states, success rate per task)')
-    .requiredOption('--suite <name>', 'spatial | object | goal | long')
+    .requiredOption('--suite <name>', 'spatial | object | goal | long | dual_arm')
     .option('--model <dir>', 'model package to evaluate')
     .option('--policy <name>', "built-in policy instead of a model: 'expert' (scripted, privileged state)")
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
@@ -85,6 +88,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--videos <n>', 'rollout videos per task (first n init states)', int, 1)
     .option('--max-steps <n>', "override the suite's max steps", int)
     .option('--noise <std>', 'expert: action noise std (m, rad)', Number.parseFloat, 0)
+    .option('--robot <id>', "robot description id instead of the suite's own, e.g. franka/fr3")
     .option('--out <dir>', 'output folder: results.json, results.md, report.html, videos/ (resumable)')
     .option('--json <file>', 'also write the per-task success rates as JSON here')
     .option('--no-progress', 'no progress bar')
@@ -114,6 +118,7 @@ export function registerEvalCommand(program: Command): void {
           videosPerTask: o.videos,
           out,
           maxSteps: o.maxSteps,
+          robot: o.robot,
         },
         { progress: o.progress, policyName },
       );
@@ -151,13 +156,15 @@ interface RecordCliOptions {
   imageSize: number;
   keep: 'success' | 'all';
   png?: boolean;
+  robot?: string;
+  maxSteps?: number;
 }
 
 export function registerRecordCommand(program: Command): void {
   program
     .command('record')
     .description('record demonstrations (scripted expert) or policy rollouts on a suite into a LeRobot v3.0 dataset')
-    .requiredOption('--suite <name>', 'spatial | object | goal | long')
+    .requiredOption('--suite <name>', 'spatial | object | goal | long | dual_arm')
     .requiredOption('--dataset <dir>', 'dataset root folder (created; must be new or empty)')
     .option('--episodes <n>', 'episodes to keep per task', int, 10)
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
@@ -169,6 +176,8 @@ export function registerRecordCommand(program: Command): void {
     .option('--image-size <px>', 'camera size', int, 128)
     .option('--keep <which>', "'success' (demonstrations) or 'all'", 'success')
     .option('--png', 'store frames as PNG inside the parquet instead of mp4')
+    .option('--robot <id>', "robot description id instead of the suite's own")
+    .option('--max-steps <n>', "policy steps per episode instead of the suite's max steps", int)
     .action(async (o: RecordCliOptions) => {
       const { recordSuite } = await import('../../sim/dataset/record.ts');
       const summary = await recordSuite({
@@ -181,6 +190,8 @@ export function registerRecordCommand(program: Command): void {
         imageSize: o.imageSize,
         keep: o.keep,
         video: !o.png,
+        robot: o.robot,
+        maxSteps: o.maxSteps,
         onEpisode: (e) => process.stderr.write(`${e.task} attempt ${e.attempt}: ${e.success ? 'success' : 'failure'} in ${e.steps} steps (kept ${e.kept})\n`),
       });
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

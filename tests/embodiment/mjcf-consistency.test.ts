@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HARDWARE_DIR, loadRobot } from '../../src/embodiment/registry.ts';
 
 describe('MJCF models agree with the descriptions', () => {
-  for (const id of ['franka/fr3', 'agibot/dual_arm']) {
+  for (const id of ['franka/fr3', 'agibot/dual_arm', 'universal_robots/ur5e']) {
     const file = join(DEFAULT_HARDWARE_DIR, `${id}.mjcf.xml`);
     it.skipIf(!existsSync(file))(`${id}: arm joint names and ranges`, () => {
       const xml = readFileSync(file, 'utf8');

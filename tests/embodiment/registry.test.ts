@@ -28,7 +28,7 @@ function errorOf(fn: () => unknown): EmbodimentError {
 
 describe('robot registry', () => {
   it('lists the shipped robots', () => {
-    expect(listRobots()).toEqual(['agibot/dual_arm', 'franka/fr3', 'franka/panda']);
+    expect(listRobots()).toEqual(['agibot/dual_arm', 'franka/fr3', 'franka/panda', 'universal_robots/ur5e']);
   });
 
   it('loads FR3 with the URDF position limits and datasheet rates', () => {
@@ -84,7 +84,7 @@ describe('robot registry', () => {
     const e = errorOf(() => loadRobot('kuka/iiwa'));
     expect(e.code).toBe('embodiment.invalid');
     expect(e.message).toContain("unknown robot 'kuka/iiwa'");
-    expect(e.message).toContain('[agibot/dual_arm, franka/fr3, franka/panda]');
+    expect(e.message).toContain('[agibot/dual_arm, franka/fr3, franka/panda, universal_robots/ur5e]');
   });
 
   it('rejects ids that are not plain paths', () => {

@@ -231,7 +231,8 @@ class Parser {
     // Targets may be declared after :regions, so check them once all regions are read.
     // Only objects and fixtures are in scope yet, so a hit is a valid target.
     out.forEach((region, k) => {
-      if (this.scope.resolve(region.target)) return;
+      const t = this.scope.resolve(region.target);
+      if (t && t.kind !== 'gripper') return;
       if (this.options.strictRegionTargets) {
         this.fail(targets[k], `expected region '${region.name}' to target a declared fixture or object, found '${region.target}': declare it in :fixtures or :objects, or fix :target`);
       }

@@ -3,12 +3,13 @@
  * .bddl files and init-state files; nothing reads this module at run time.
  *
  * Region rectangles are relative to the table centre (world [0.5, 0, 0.4]): x away from
- * the robot, y to its left, m. The reachable band is about x in [-0.2, 0.22], y in
- * [-0.35, 0.35].
+ * the robot, y to its left, m. The Franka's reachable band is about x in [-0.2, 0.22], y in
+ * [-0.35, 0.35]; the dual arm's (mounted by sim/tasks/robots.ts) about x in [-0.25, -0.1],
+ * y in [-0.4, 0.4], each arm on its own side and up to 0.15 m past the middle.
  */
 import type { FormulaDraft, PredicateDraft, TaskDraft, TaskRegion } from '../task.ts';
 
-export type SuiteName = 'spatial' | 'object' | 'goal' | 'long';
+export type SuiteName = 'spatial' | 'object' | 'goal' | 'long' | 'dual_arm';
 
 export interface TaskDef {
   /** file name without extension, e.g. 'pick_up_the_black_bowl_next_to_the_ramekin_and_place_it_on_the_plate' */
@@ -21,6 +22,7 @@ const TABLE = 'main_table';
 const JITTER = 0.015;
 
 const atom = (predicate: PredicateDraft['predicate'], ...args: string[]): PredicateDraft => ({ type: 'atom', predicate, args });
+const not = (arg: FormulaDraft): FormulaDraft => ({ type: 'not', arg });
 const and = (...args: FormulaDraft[]): FormulaDraft => ({ type: 'and', args });
 
 interface Spot {
@@ -53,7 +55,7 @@ function fixtureRegions(spots: Spot[]): TaskRegion[] {
   return out;
 }
 
-function task(language: string, spots: Spot[], goal: FormulaDraft, interest: string[], extraRegions: TaskRegion[] = []): TaskDef {
+function task(language: string, spots: Spot[], goal: FormulaDraft, interest: string[], extraRegions: TaskRegion[] = [], problem = 'LIBERO_Tabletop_Manipulation'): TaskDef {
   const regions: TaskRegion[] = [];
   const init: PredicateDraft[] = [];
   for (const s of spots) {
@@ -69,7 +71,7 @@ function task(language: string, spots: Spot[], goal: FormulaDraft, interest: str
   return {
     name: nameOf(language),
     draft: {
-      problem: 'LIBERO_Tabletop_Manipulation',
+      problem,
       domain: 'robosuite',
       language,
       regions,
@@ -227,9 +229,67 @@ const LONG: TaskDef[] = [
   task('put the black bowl on the stove and put the cream cheese on the plate', KITCHEN, and(atom('on', BOWL, COOK), atom('on', CHEESE, PLATE)), [BOWL, CHEESE, PLATE]),
 ];
 
+// ------------------------------------------------------------------ dual arm
+
+// Objects sit in the dual arm's band x in [-0.25, -0.1]; its left arm works at y > 0, the
+// right at y < 0. Tasks need both arms: a box held at both ends, a hand-over from the left
+// gripper to the right one, and one object per arm.
+const DUAL = 'Armature_Dual_Arm_Tabletop_Manipulation';
+const RED = 'red_cube_1';
+const GREEN = 'green_cube_1';
+const BAR = 'wooden_bar_1';
+const LONG_BOX = 'long_box_1';
+const dual = (language: string, spots: Spot[], goal: FormulaDraft, interest: string[]): TaskDef => task(language, spots, goal, interest, [], DUAL);
+
+const DUAL_ARM: TaskDef[] = [
+  dual(
+    'lift the long box with both hands',
+    [{ name: LONG_BOX, category: 'long_box', at: [-0.17, 0], yaw: [-0.1, 0.1] }],
+    and(atom('lifted', LONG_BOX), atom('grasped', 'left_gripper', LONG_BOX), atom('grasped', 'right_gripper', LONG_BOX)),
+    [LONG_BOX],
+  ),
+  dual(
+    'hand the wooden bar from the left gripper to the right gripper',
+    [{ name: BAR, category: 'wooden_bar', at: [-0.17, 0.24], yaw: [-0.15, 0.15] }],
+    and(atom('grasped', 'right_gripper', BAR), not(atom('grasped', 'left_gripper', BAR)), atom('lifted', BAR)),
+    [BAR],
+  ),
+  dual(
+    'put the red cube in the left bowl and the green cube in the right bowl',
+    [
+      { name: BOWL, category: 'akita_black_bowl', at: [-0.2, 0.3] },
+      { name: BOWL2, category: 'akita_black_bowl', at: [-0.2, -0.3] },
+      { name: RED, category: 'red_cube', at: [-0.15, 0.12], yaw: [-0.4, 0.4] },
+      { name: GREEN, category: 'green_cube', at: [-0.15, -0.12], yaw: [-0.4, 0.4] },
+    ],
+    and(atom('in', RED, BOWL), atom('in', GREEN, BOWL2)),
+    [RED, GREEN, BOWL, BOWL2],
+  ),
+  dual(
+    'put both cubes on the plate',
+    [
+      { name: PLATE, category: 'plate', at: [-0.16, 0] },
+      { name: RED, category: 'red_cube', at: [-0.16, 0.26], yaw: [-0.4, 0.4] },
+      { name: GREEN, category: 'green_cube', at: [-0.16, -0.26], yaw: [-0.4, 0.4] },
+    ],
+    and(atom('on', RED, PLATE), atom('on', GREEN, PLATE)),
+    [RED, GREEN, PLATE],
+  ),
+  dual(
+    'pass the wooden bar to the right hand and put it on the plate',
+    [
+      { name: BAR, category: 'wooden_bar', at: [-0.17, 0.25], yaw: [-0.15, 0.15] },
+      { name: PLATE, category: 'plate', at: [-0.16, -0.27] },
+    ],
+    and(atom('on', BAR, PLATE)),
+    [BAR, PLATE],
+  ),
+];
+
 export const SUITE_TASKS: Readonly<Record<SuiteName, readonly TaskDef[]>> = {
   spatial: SPATIAL,
   object: OBJECT,
   goal: GOAL,
   long: LONG,
+  dual_arm: DUAL_ARM,
 };

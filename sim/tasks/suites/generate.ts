@@ -1,5 +1,5 @@
 /**
- * Writes the four suites: `<suite>/<task>.bddl`, `<suite>/init/<task>.json` (50 init
+ * Writes the suites (the four LIBERO-style ones and dual_arm): `<suite>/<task>.bddl`, `<suite>/init/<task>.json` (50 init
  * layouts sampled from a seed derived from the task name) and `<suite>/index.json`.
  * Deterministic: running it twice writes the same bytes.
  *
@@ -14,7 +14,8 @@ import { parseBddl } from '../bddl/parser.ts';
 import { resolveTask } from '../task.ts';
 import { sampleInitLayout } from '../task-scene.ts';
 import { SUITE_TASKS } from './definitions.ts';
-import { INIT_FORMAT, INIT_STATES_PER_TASK, MAX_STEPS, SUITES, SUITES_DIR, type InitStatesFile, type SuiteIndex } from './index.ts';
+import { taskRobot } from '../robots.ts';
+import { ALL_SUITES, INIT_FORMAT, INIT_STATES_PER_TASK, MAX_STEPS, SUITE_ROBOTS, SUITES_DIR, type InitStatesFile, type SuiteIndex } from './index.ts';
 
 /** FNV-1a of a string: a stable per-task seed */
 export function taskSeed(suite: string, task: string): number {
@@ -34,8 +35,10 @@ function initText(f: InitStatesFile): string {
 
 export function generateSuites(outDir: string = SUITES_DIR): { files: number } {
   let files = 0;
-  for (const suite of SUITES) {
+  for (const suite of ALL_SUITES) {
     const dir = join(outDir, suite);
+    const { robot, cameras } = SUITE_ROBOTS[suite];
+    const robotBase = taskRobot(robot).base;
     mkdirSync(join(dir, 'init'), { recursive: true });
     const names: string[] = [];
     for (const def of SUITE_TASKS[suite]) {
@@ -48,13 +51,13 @@ export function generateSuites(outDir: string = SUITES_DIR): { files: number } {
       writeFileSync(file, text);
       const seed = taskSeed(suite, def.name);
       const rng = new Rng(seed);
-      const states = Array.from({ length: INIT_STATES_PER_TASK }, () => sampleInitLayout(task, rng));
+      const states = Array.from({ length: INIT_STATES_PER_TASK }, () => sampleInitLayout(task, rng, { robotBase }));
       const init: InitStatesFile = { format: INIT_FORMAT, suite, task: def.name, seed, states };
       writeFileSync(join(dir, 'init', `${def.name}.json`), initText(init));
       names.push(def.name);
       files += 2;
     }
-    const index: SuiteIndex = { suite, maxSteps: MAX_STEPS[suite], tasks: names };
+    const index: SuiteIndex = { suite, maxSteps: MAX_STEPS[suite], robot, cameras: [...cameras], tasks: names };
     writeFileSync(join(dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
     files += 1;
   }

@@ -1,5 +1,6 @@
 /**
- * Loading the shipped task suites: `sim/tasks/suites/<suite>/<task>.bddl` plus
+ * Loading the shipped task suites: `<suite>/index.json` (task order, max steps, robot and
+ * cameras), `sim/tasks/suites/<suite>/<task>.bddl` plus
  * `init/<task>.json` (50 fixed initial layouts), in the order of `<suite>/index.json`.
  * The files are written by `node --import tsx sim/tasks/suites/generate.ts`.
  */
@@ -11,11 +12,23 @@ import { parseBddl } from '../bddl/parser.ts';
 import type { BddlTask } from '../task.ts';
 import type { InitLayout } from '../task-scene.ts';
 
+/** The four LIBERO-style suites (Franka). */
 export const SUITES = ['spatial', 'object', 'goal', 'long'] as const;
-export type Suite = (typeof SUITES)[number];
+/** Every shipped suite: the LIBERO-style four and the dual-arm suite. */
+export const ALL_SUITES = [...SUITES, 'dual_arm'] as const;
+export type Suite = (typeof ALL_SUITES)[number];
 
-/** LIBERO's episode limits, policy steps after the 10 settling steps */
-export const MAX_STEPS: Readonly<Record<Suite, number>> = { spatial: 220, object: 280, goal: 300, long: 520 };
+/** Episode limits, policy steps after the 10 settling steps (LIBERO's for its four suites) */
+export const MAX_STEPS: Readonly<Record<Suite, number>> = { spatial: 220, object: 280, goal: 300, long: 520, dual_arm: 400 };
+
+/** Who performs each suite: robot description id and the cameras a policy sees. */
+export const SUITE_ROBOTS: Readonly<Record<Suite, { robot: string; cameras: readonly string[] }>> = {
+  spatial: { robot: 'franka/fr3', cameras: ['agentview', 'eye_in_hand'] },
+  object: { robot: 'franka/fr3', cameras: ['agentview', 'eye_in_hand'] },
+  goal: { robot: 'franka/fr3', cameras: ['agentview', 'eye_in_hand'] },
+  long: { robot: 'franka/fr3', cameras: ['agentview', 'eye_in_hand'] },
+  dual_arm: { robot: 'agibot/dual_arm', cameras: ['head', 'left_wrist', 'right_wrist'] },
+};
 
 /** fixed initial states per task (LIBERO) */
 export const INIT_STATES_PER_TASK = 50;
@@ -37,6 +50,10 @@ export interface InitStatesFile {
 export interface SuiteIndex {
   suite: Suite;
   maxSteps: number;
+  /** robot description id the suite is made for (absent in older files: 'franka/fr3') */
+  robot?: string;
+  /** cameras a policy sees (absent in older files: the robot's cameras) */
+  cameras?: string[];
   /** task names in order */
   tasks: string[];
 }
@@ -52,6 +69,10 @@ export interface SuiteTask {
 export interface LoadedSuite {
   name: Suite;
   maxSteps: number;
+  /** robot description id, e.g. 'franka/fr3', 'agibot/dual_arm' */
+  robot: string;
+  /** cameras a policy sees */
+  cameras: readonly string[];
   tasks: SuiteTask[];
 }
 
@@ -62,7 +83,7 @@ export class SuiteError extends ArmatureError {
 }
 
 export function isSuite(name: string): name is Suite {
-  return (SUITES as readonly string[]).includes(name);
+  return (ALL_SUITES as readonly string[]).includes(name);
 }
 
 function readJson(path: string, what: string): unknown {
@@ -90,7 +111,7 @@ export function readInitStates(path: string): InitStatesFile {
 
 /** One suite's tasks with their parsed BDDL and init states. `dir` defaults to the shipped suites. */
 export function loadSuite(name: string, opts: { dir?: string } = {}): LoadedSuite {
-  if (!isSuite(name)) throw new SuiteError(`unknown suite '${name}': suites are ${SUITES.join(', ')}`);
+  if (!isSuite(name)) throw new SuiteError(`unknown suite '${name}': suites are ${ALL_SUITES.join(', ')}`);
   const dir = join(opts.dir ?? SUITES_DIR, name);
   const index = readJson(join(dir, 'index.json'), 'suite index') as SuiteIndex;
   const tasks = index.tasks.map((t): SuiteTask => {
@@ -100,5 +121,7 @@ export function loadSuite(name: string, opts: { dir?: string } = {}): LoadedSuit
     const init = readInitStates(join(dir, 'init', `${t}.json`));
     return { name: t, file, task, initStates: init.states };
   });
-  return { name, maxSteps: MAX_STEPS[name], tasks };
+  const robot = index.robot ?? SUITE_ROBOTS[name].robot;
+  const cameras = index.cameras ?? SUITE_ROBOTS[name].cameras;
+  return { name, maxSteps: MAX_STEPS[name], robot, cameras, tasks };
 }
