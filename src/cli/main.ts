@@ -10,6 +10,7 @@ import { registerBenchCommand } from './bench.ts';
 import { registerSimCommand } from './sim.ts';
 import { registerNodeCommands } from './node.ts';
 import { registerEvalCommand, registerRecordCommand, registerTaskCommands } from './eval.ts';
+import { registerDatasetCommands, registerTrainCommand } from './train.ts';
 
 export function buildProgram(): Command {
   const program = new Command('armature')
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerEvalCommand(program);
   registerRecordCommand(program);
+  registerDatasetCommands(program);
+  registerTrainCommand(program);
   registerBenchCommand(program);
   return program;
 }

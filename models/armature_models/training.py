@@ -1,0 +1,363 @@
+"""Shared training machinery for the bundled policies.
+
+- `Arrays`: the binary arrays `armature dataset arrays` writes (memory-mapped), with
+  per-frame action-chunk indices that stop at the episode end (the last action repeats,
+  as LeRobot's `action_is_pad` padding does);
+- normalization stats from the data, random-shift augmentation, EMA weights;
+- `Checkpointer`: save every few minutes and resume after a kill;
+- `write_loss_png`: the loss curve as a PNG without matplotlib (Debian's torch has none);
+- `machine_info`: what ran the training, for training.json.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Arrays:
+    """Frames of one or more recorded datasets; images stay on disk (np.memmap)."""
+
+    def __init__(self, root: str | Path):
+        root = Path(root)
+        self.index = json.loads((root / "arrays.json").read_text())
+        if self.index.get("format") != "armature.arrays/1":
+            raise ValueError(f"{root}/arrays.json is not armature.arrays/1: re-run `armature dataset arrays`")
+        n = self.index["frames"]
+        self.n = n
+        self.state = np.fromfile(root / "state.f32", dtype=np.float32).reshape(n, self.index["state"]["dim"])
+        self.action = np.fromfile(root / "action.f32", dtype=np.float32).reshape(n, self.index["action"]["dim"])
+        self.episode = np.fromfile(root / "episode.i32", dtype=np.int32)
+        s = self.index["imageSize"]
+        self.cameras: List[str] = list(self.index["cameras"])
+        self.images = {c: np.memmap(root / f"images.{c}.u8", dtype=np.uint8, mode="r", shape=(n, s, s, 3))
+                       for c in self.cameras}
+        self.tasks: List[str] = list(self.index["tasks"])
+        self.frame_task = np.zeros(n, dtype=np.int64)
+        self.episode_end = np.zeros(n, dtype=np.int64)
+        for e in self.index["episodes"]:
+            a, b = e["start"], e["start"] + e["length"]
+            self.frame_task[a:b] = e["task"]
+            self.episode_end[a:b] = b - 1
+
+    def chunk_index(self, frames: np.ndarray, horizon: int) -> np.ndarray:
+        """[B] frame ids -> [B, horizon] ids of the actions t..t+H-1, clipped at each episode's last frame."""
+        idx = frames[:, None] + np.arange(horizon)[None, :]
+        return np.minimum(idx, self.episode_end[frames][:, None])
+
+    def load_images(self, frames: np.ndarray) -> Dict[str, torch.Tensor]:
+        """uint8 [B, S, S, 3] per camera (sorted reads are faster on memmaps)."""
+        order = np.argsort(frames)
+        inv = np.empty_like(order)
+        inv[order] = np.arange(len(order))
+        out = {}
+        for c in self.cameras:
+            block = self.images[c][frames[order]]
+            out[c] = torch.from_numpy(np.ascontiguousarray(block[inv]))
+        return out
+
+
+@dataclass
+class Stats:
+    mean: np.ndarray
+    std: np.ndarray
+
+    def to_json(self) -> dict:
+        return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std]}
+
+
+#: per-dim std floors of the FR3 ee-delta actions: m, rad, m (gripper width)
+EE_ACTION_STD_FLOOR = (1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-2)
+
+
+def data_stats(data: "Arrays") -> tuple:
+    """(proprio stats, action stats) with std floors, as the manifests record them."""
+    st = stats(data.state, 1e-3)
+    act = stats(data.action, 0.0)
+    act.std = np.maximum(act.std, np.array(EE_ACTION_STD_FLOOR[:act.std.shape[0]] + (1e-3,) * max(0, act.std.shape[0] - 7)))
+    return st, act
+
+
+def stats(x: np.ndarray, min_std: float) -> Stats:
+    """Per-dimension mean/std with a floor, so constant dims don't blow up."""
+    return Stats(mean=x.mean(axis=0).astype(np.float64), std=np.maximum(x.std(axis=0), min_std).astype(np.float64))
+
+
+def random_shift(img: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
+    """DrQ-style augmentation: replicate-pad by `pad` px and crop back at a random offset per sample.
+    img: float [B, C, H, W]. (A per-sample slice loop: ~20x cheaper than index gathers on CPU.)"""
+    b, _, h, w = img.shape
+    padded = nn.functional.pad(img, (pad, pad, pad, pad), mode="replicate")
+    off = torch.randint(0, 2 * pad + 1, (b, 2), generator=gen).tolist()
+    return torch.stack([padded[i, :, oy:oy + h, ox:ox + w] for i, (oy, ox) in enumerate(off)])
+
+
+class Ema:
+    """Exponential moving average of a module's parameters (evaluated and exported weights)."""
+
+    def __init__(self, module: nn.Module, decay: float):
+        self.decay = decay
+        self.shadow = copy.deepcopy(module).eval()
+        for p in self.shadow.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, module: nn.Module, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        for s, p in zip(self.shadow.parameters(), module.parameters()):
+            s.mul_(d).add_(p.detach(), alpha=1 - d)
+        for s, b in zip(self.shadow.buffers(), module.buffers()):
+            s.copy_(b)
+
+
+class Checkpointer:
+    """Keeps `<dir>/last.pt`; writes atomically so a kill mid-save keeps the previous one."""
+
+    def __init__(self, directory: str | Path, every_s: float = 120.0):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "last.pt"
+        self.every_s = every_s
+        self.last = time.time()
+
+    def load(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        return torch.load(self.path, map_location="cpu")
+
+    def save(self, state: dict) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+        self.last = time.time()
+
+    def due(self) -> bool:
+        return time.time() - self.last >= self.every_s
+
+
+def cosine_lr(step: int, total: int, base: float, warmup: int = 200) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def machine_info() -> dict:
+    cuda = torch.cuda.is_available()
+    return {"device": torch.cuda.get_device_name(0) if cuda else "cpu",
+            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__, "python": platform.python_version()}
+
+
+# --- loss curve PNG (no matplotlib here) ---------------------------------------------
+
+_FONT = {  # 3x5 digits for axis labels
+    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111", "3": "111001111001111",
+    "4": "101101111001001", "5": "111100111001111", "6": "111100111101111", "7": "111001001001001",
+    "8": "111101111101111", "9": "111101111001111", ".": "000000000000010", "e": "000111101110111",
+    "-": "000000111000000", "k": "100101110101101",
+}
+
+
+def _text(img: np.ndarray, x: int, y: int, s: str, color=(60, 60, 60)) -> None:
+    for ch in s:
+        glyph = _FONT.get(ch)
+        if glyph:
+            for i, bit in enumerate(glyph):
+                if bit == "1":
+                    yy, xx = y + (i // 3) * 2, x + (i % 3) * 2
+                    img[yy:yy + 2, xx:xx + 2] = color
+        x += 8
+
+
+def _png(path: str | Path, img: np.ndarray) -> None:
+    from .example import write_png
+    write_png(Path(path), torch.from_numpy(np.ascontiguousarray(img)))
+
+
+def write_loss_png(path: str | Path, curves: Dict[str, Sequence[float]], steps: Sequence[int],
+                   width: int = 640, height: int = 360) -> None:
+    """Log-scale loss curves (one colour each) over training steps, with min/max labels."""
+    colors = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189)]
+    img = np.full((height, width, 3), 255, dtype=np.uint8)
+    left, right, top, bottom = 60, 10, 20, 30
+    pw, ph = width - left - right, height - top - bottom
+    img[top:top + ph, left] = (0, 0, 0)
+    img[top + ph, left:left + pw] = (0, 0, 0)
+    vals = [v for c in curves.values() for v in c if v > 0 and math.isfinite(v)]
+    if not vals or not steps:
+        _png(path, img)
+        return
+    lo, hi = math.log10(min(vals)), math.log10(max(vals))
+    if hi - lo < 1e-6:
+        hi = lo + 1
+    s0, s1 = steps[0], max(steps[-1], steps[0] + 1)
+    for k, (name, c) in enumerate(curves.items()):
+        col = colors[k % len(colors)]
+        prev = None
+        for s, v in zip(steps, c):
+            if v <= 0 or not math.isfinite(v):
+                continue
+            x = left + int((s - s0) / (s1 - s0) * (pw - 1))
+            y = top + int((hi - math.log10(v)) / (hi - lo) * (ph - 1))
+            if prev is not None:
+                n = max(abs(x - prev[0]), abs(y - prev[1]), 1)
+                for i in range(n + 1):
+                    xx = prev[0] + (x - prev[0]) * i // n
+                    yy = prev[1] + (y - prev[1]) * i // n
+                    img[yy:yy + 2, xx:xx + 2] = col
+            prev = (x, y)
+        img[6 + 10 * k:10 + 10 * k, width - 120:width - 100] = col
+    _text(img, 4, top, f"{10 ** hi:.3g}")
+    _text(img, 4, top + ph - 10, f"{10 ** lo:.3g}")
+    _text(img, left, top + ph + 8, str(s0))
+    _text(img, left + pw - 60, top + ph + 8, f"{s1}")
+    _png(path, img)
+
+
+# --- batches and the resumable loop shared by every policy's train.py ---------------
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class Batch:
+    views: List[torch.Tensor]
+    """normalized, randomly shifted images [B, 3, S, S] in camera order"""
+    tokens: torch.Tensor
+    masks: torch.Tensor
+    state: torch.Tensor
+    """normalized proprio [B, state_dim]"""
+    chunk: torch.Tensor
+    """normalized action chunk [B, H, A]"""
+
+
+class BatchSource:
+    """Random frames -> normalized training batches (images as PixelInput would normalize them)."""
+
+    def __init__(self, data: Arrays, *, horizon: int, max_length: int, state: Stats, action: Stats,
+                 shift: int = 4):
+        from .tokenizer import default_vocab, split_words, tokenize
+        import sys
+
+        self.data, self.horizon, self.shift = data, horizon, shift
+        vocab = default_vocab()
+        unknown = sorted({w for t in data.tasks for w in split_words(t) if w not in vocab})
+        if unknown:
+            print(f"warning: instruction words outside the vocabulary map to <unk>: {unknown}", file=sys.stderr)
+        toks = [tokenize(t, vocab, max_length) for t in data.tasks]
+        self.tokens = torch.tensor([t[0] for t in toks], dtype=torch.int64)
+        self.masks = torch.tensor([t[1] for t in toks], dtype=torch.float32)
+        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        self.s_mean, self.s_std = torch.tensor(state.mean).float(), torch.tensor(state.std).float()
+        self.a_mean, self.a_std = torch.tensor(action.mean).float(), torch.tensor(action.std).float()
+
+    def sample(self, batch: int, rng: np.random.Generator, gen: torch.Generator) -> Batch:
+        d = self.data
+        frames = rng.integers(0, d.n, batch)
+        imgs = d.load_images(frames)
+        views = []
+        for c in d.cameras:
+            x = imgs[c].permute(0, 3, 1, 2).float().div_(255.0)
+            views.append(random_shift((x - self.mean) / self.std, self.shift, gen))
+        task = torch.from_numpy(d.frame_task[frames])
+        state = (torch.from_numpy(d.state[frames]) - self.s_mean) / self.s_std
+        chunk = (torch.from_numpy(d.action[d.chunk_index(frames, self.horizon)]) - self.a_mean) / self.a_std
+        return Batch(views=views, tokens=self.tokens[task], masks=self.masks[task], state=state, chunk=chunk)
+
+
+@dataclass
+class TrainResult:
+    step: int
+    elapsed_s: float
+    history: Dict[str, list]
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(threads if threads > 0 else (os.cpu_count() or 1))
+
+
+def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int, batch: int, lr: float, seed: int,
+        checkpoint: str | Path, log_every: int = 100) -> TrainResult:
+    """AdamW + cosine LR + grad clipping + EMA, resuming from <checkpoint>/last.pt; `loss_fn(model, batch, gen)`
+    returns (loss, {name: float}) and the dict entries are logged as curves."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    ckpt = Checkpointer(checkpoint)
+    saved = ckpt.load()
+    step, elapsed, history = 0, 0.0, {"step": []}
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        ema.shadow.load_state_dict(saved["ema"])
+        opt.load_state_dict(saved["opt"])
+        step, history, elapsed = saved["step"], saved["history"], saved["elapsed_s"]
+        print(f"resumed at step {step} ({elapsed / 60:.1f} min trained)", flush=True)
+    gen = torch.Generator().manual_seed(seed * 1000 + step)
+    rng = np.random.default_rng(seed * 1000 + step)
+    model.train()
+    t0 = time.time()
+    window: Dict[str, list] = {}
+    while step < steps:
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, steps, lr)
+        loss, parts = loss_fn(model, source.sample(batch, rng, gen), gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema.update(model, step)
+        step += 1
+        for k, v in parts.items():
+            window.setdefault(k, []).append(v)
+        if step % log_every == 0:
+            history["step"].append(step)
+            for k, v in window.items():
+                history.setdefault(k, []).append(sum(v) / len(v))
+            window = {}
+            rate = step / max(1e-9, elapsed + time.time() - t0)
+            shown = " ".join(f"{k} {history[k][-1]:.4f}" for k in parts)
+            print(f"step {step}/{steps} {shown} ({rate:.2f} steps/s overall)", flush=True)
+        if ckpt.due() or step == steps:
+            ckpt.save({"model": model.state_dict(), "ema": ema.shadow.state_dict(), "opt": opt.state_dict(),
+                       "step": step, "history": history, "elapsed_s": elapsed + time.time() - t0})
+    if saved is None or saved["step"] < steps:
+        elapsed += time.time() - t0
+    return TrainResult(step=step, elapsed_s=elapsed, history=history)
+
+
+def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr: float, data: Arrays,
+                    arrays: str | Path, parameters: Dict[str, int]) -> dict:
+    """training.json: what was trained, on what, how long, on which machine."""
+    curves = {k: v for k, v in result.history.items() if k != "step"}
+    return {"name": name, "seed": seed, "steps": result.step, "batch": batch, "lr": lr,
+            "training_time_s": round(result.elapsed_s, 1), "machine": machine_info(), "parameters": parameters,
+            "data": {"frames": data.n, "episodes": len(data.index["episodes"]), "instructions": len(data.tasks),
+                     "arrays": Path(arrays).name},
+            "final": {k: v[-1] for k, v in curves.items() if v},
+            "curves": {"step": result.history["step"], **curves}}
+
+
+def franka_ee_embodiment(state: Stats, action: Stats) -> dict:
+    """Manifest embodiment of the trained FR3 policies, normalized with the training data's stats:
+    proprio [7 joints (rad), gripper width (m)] (the expert demos' observation.state), actions
+    [dx, dy, dz (m), drx, dry, drz (rad), gripper width (m)] (the expert's ee-delta commands)."""
+    s_mean, s_std = [float(v) for v in state.mean], [float(v) for v in state.std]
+    a = {"space": "ee_delta_pose", "names": ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"],
+         "units": ["m", "m", "m", "rad", "rad", "rad", "m"],
+         "mean": [float(v) for v in action.mean], "std": [float(v) for v in action.std], "gripper_dims": [6]}
+    proprio = {"input": "state", "fields": [
+        {"name": "joint_positions", "dim": 7, "mean": s_mean[:7], "std": s_std[:7]},
+        {"name": "gripper", "dim": 1, "mean": s_mean[7:8], "std": s_std[7:8]},
+    ]}
+    return {"robot": "franka/fr3", "proprio": proprio, "action": a}

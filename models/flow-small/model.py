@@ -1,0 +1,91 @@
+"""flow-small: the trained flow-matching policy with early exits (A1, arXiv 2604.05672), FR3
+end-effector deltas.
+
+stage_0 encodes the observation (language-FiLM conv + spatial-softmax keypoints, instruction,
+proprio); stage_k (k >= 1) refines the features; every stage has its own velocity head, all
+trained jointly, so the runtime can stop at the first exit whose actions agree with the
+previous one's and warm-start a later exit's flow from an earlier exit's actions.
+Time convention (as the runtime): t = 0 noise, t = 1 data, x_{t+dt} = x_t + dt v.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from armature_models.nets import TimeEmbedding, mlp
+from armature_models.vision import KeypointObservationEncoder
+
+
+@dataclass(frozen=True)
+class Config:
+    vocab_size: int
+    max_length: int = 20
+    num_cameras: int = 2
+    state_dim: int = 8
+    action_dim: int = 7
+    horizon: int = 16
+    feature_dim: int = 256
+    exits: int = 3
+    stage_hidden: int = 512
+    head_hidden: int = 512
+    #: t in [0, 1] is multiplied by this before the sinusoidal embedding
+    time_scale: float = 100.0
+    image_size: int = 64
+
+
+class ObservationStage(nn.Module):
+    """stage_0 (training form): normalized images, tokens, mask, state -> features [B, F]."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.net = KeypointObservationEncoder(num_cameras=cfg.num_cameras, vocab_size=cfg.vocab_size,
+                                              max_length=cfg.max_length, state_dim=cfg.state_dim,
+                                              out_dim=cfg.feature_dim)
+
+    def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
+                token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        return self.net([image_agentview, image_eye_in_hand], tokens, token_mask, state)
+
+
+class ResidualStage(nn.Module):
+    """stage_k (k >= 1): features_in [B, F] -> LayerNorm(x + MLP(x))."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.mlp = mlp([cfg.feature_dim, cfg.stage_hidden, cfg.feature_dim])
+        self.norm = nn.LayerNorm(cfg.feature_dim)
+
+    def forward(self, features_in: torch.Tensor) -> torch.Tensor:
+        return self.norm(features_in + self.mlp(features_in))
+
+
+class VelocityHead(nn.Module):
+    """head_k: actions x_t [B, T, A], time t [B], features h_k [B, F] -> velocity [B, T, A]."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.horizon, self.action_dim = cfg.horizon, cfg.action_dim
+        flat = cfg.horizon * cfg.action_dim
+        self.temb = TimeEmbedding(128, freq_dim=32, scale=cfg.time_scale)
+        self.net = nn.Sequential(mlp([flat + 128 + cfg.feature_dim, cfg.head_hidden, cfg.head_hidden, cfg.head_hidden]),
+                                 nn.LayerNorm(cfg.head_hidden), nn.Linear(cfg.head_hidden, flat))
+
+    def forward(self, actions: torch.Tensor, time: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        h = torch.cat([actions.flatten(1), self.temb(time), features], dim=-1)
+        return self.net(h).reshape(-1, self.horizon, self.action_dim)
+
+
+class FlowSmall(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        self.stages = nn.ModuleList([ObservationStage(cfg)] + [ResidualStage(cfg) for _ in range(cfg.exits - 1)])
+        self.heads = nn.ModuleList([VelocityHead(cfg) for _ in range(cfg.exits)])
+
+    def features(self, *obs: torch.Tensor) -> list:
+        h = [self.stages[0](*obs)]
+        for k in range(1, self.cfg.exits):
+            h.append(self.stages[k](h[-1]))
+        return h

@@ -1,0 +1,168 @@
+/**
+ * `armature train <name>` (npm run train -- <name>): the one command that
+ * regenerates a bundled policy from nothing. It reads models/<name>/train.json,
+ * then
+ *   1. records expert demonstrations for each listed suite (fresh init layouts,
+ *      disjoint from the evaluation states) as LeRobot datasets under .cache/data,
+ *      in parallel shards, skipping any dataset already complete;
+ *   2. flattens them into training arrays (.cache/arrays/<hash of the data>);
+ *   3. runs the package's PyTorch script, which checkpoints and resumes
+ *      (.cache/train/<name>), then exports ONNX graphs, goldens, manifest,
+ *      loss curve and training.json into models/<name>;
+ *   4. checks onnxruntime-node against the new goldens.
+ * Every step is resumable, so a killed run continues where it stopped.
+ */
+import type { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ArmatureError } from '../errors.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'bin', 'armature.mjs');
+
+const dataSpec = z.object({
+  suite: z.string().min(1),
+  /** demonstrations kept per task */
+  episodes: z.number().int().positive(),
+  /** expert action noise std (m, rad) */
+  noise: z.number().nonnegative().default(0),
+  /** layout seed; evaluation states use the suite's own seeds */
+  seed: z.number().int().nonnegative().default(1000),
+  /** task indices, e.g. "0-4" (default all) */
+  tasks: z.string().optional(),
+});
+
+const trainSpec = z.object({
+  data: z.array(dataSpec).min(1),
+  /** stored frame side, px (the graph average-pools 128 px frames to this) */
+  image_size: z.number().int().positive().default(64),
+  /** training script in the package folder */
+  script: z.string().default('train.py'),
+  /** extra arguments for the script */
+  args: z.array(z.string()).default([]),
+});
+export type TrainSpec = z.infer<typeof trainSpec>;
+
+export function readTrainSpec(dir: string): TrainSpec {
+  const file = path.join(dir, 'train.json');
+  if (!existsSync(file)) throw new ArmatureError('train.spec', `${file} not found: a trainable package has a train.json naming its data and script`);
+  const parsed = trainSpec.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new ArmatureError('train.spec', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Folder name of a recorded dataset: everything that changes its content. */
+export function datasetKey(d: z.infer<typeof dataSpec>): string {
+  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${d.tasks ? `-t${d.tasks.replace(/[^0-9-]/g, '_')}` : ''}`;
+}
+
+function run(cmd: string, args: readonly string[], log: (s: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    log(`$ ${cmd} ${args.join(' ')}\n`);
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new ArmatureError('train.step', `${cmd} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+function splitTasks(spec: string | undefined, count: number, shards: number): string[] {
+  const all = spec
+    ? spec.split(',').flatMap((p) => {
+        const [a, b] = p.split('-').map(Number);
+        return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+      })
+    : Array.from({ length: count }, (_, i) => i);
+  const n = Math.min(shards, all.length);
+  return Array.from({ length: n }, (_, k) => all.filter((_, i) => i % n === k).join(','));
+}
+
+async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: number, log: (s: string) => void): Promise<string[]> {
+  const { loadSuite } = await import('../../sim/tasks/suites.ts');
+  const count = loadSuite(d.suite).tasks.length;
+  const shards = splitTasks(d.tasks, count, jobs);
+  const dirs = shards.map((_, k) => path.join(root, `shard-${k}`));
+  await Promise.all(
+    shards.map(async (tasks, k) => {
+      const dir = dirs[k]!;
+      if (existsSync(path.join(dir, '.complete'))) return;
+      rmSync(dir, { recursive: true, force: true });
+      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png'];
+      await run(process.execPath, args, log);
+      writeFileSync(path.join(dir, '.complete'), new Date().toISOString() + '\n');
+    }),
+  );
+  return dirs;
+}
+
+export interface TrainOptions {
+  readonly name: string;
+  readonly jobs: number;
+  readonly python: string;
+  readonly cache: string;
+  /** stop after the data steps */
+  readonly dataOnly?: boolean;
+  readonly log?: (s: string) => void;
+}
+
+export async function trainPackage(o: TrainOptions): Promise<void> {
+  const log = o.log ?? ((s: string) => process.stderr.write(s));
+  const pkg = path.join(ROOT, 'models', o.name);
+  const spec = readTrainSpec(pkg);
+  const datasets: string[] = [];
+  for (const d of spec.data) {
+    const root = path.join(o.cache, 'data', datasetKey(d));
+    datasets.push(...(await recordDataset(d, root, o.jobs, log)));
+  }
+  // packages trained on the same data share one set of arrays
+  const want = JSON.stringify({ datasets, image: spec.image_size });
+  const arrays = path.join(o.cache, 'arrays', createHash('sha256').update(want).digest('hex').slice(0, 12));
+  const stamp = path.join(arrays, '.complete');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
+    const { exportTrainingArrays } = await import('../../sim/dataset/training-arrays.ts');
+    const tmp = `${arrays}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    const index = await exportTrainingArrays({ datasets, out: tmp, imageSize: spec.image_size });
+    rmSync(arrays, { recursive: true, force: true });
+    renameSync(tmp, arrays);
+    writeFileSync(stamp, want);
+    log(`arrays: ${index.frames} frames, ${index.episodes.length} episodes, ${index.tasks.length} instructions -> ${arrays}\n`);
+  }
+  if (o.dataOnly) return;
+  const ckpt = path.join(o.cache, 'train', o.name);
+  mkdirSync(ckpt, { recursive: true });
+  await run(o.python, [path.join(pkg, spec.script), '--arrays', arrays, '--checkpoint', ckpt, ...spec.args], log);
+  await run(process.execPath, [CLI, 'policy', 'verify', '--model', pkg], log);
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('regenerate a bundled policy: expert demos -> training arrays -> PyTorch training (resumable) -> ONNX export + goldens')
+    .argument('<name>', 'model package under models/ with a train.json')
+    .option('--jobs <n>', 'parallel recording processes', (v) => Number.parseInt(v, 10), 2)
+    .option('--python <exe>', 'Python with torch and onnx (Debian python3-torch, python3-onnx)', '/usr/bin/python3')
+    .option('--cache <dir>', 'where datasets, arrays and checkpoints go', path.join(ROOT, '.cache'))
+    .option('--data-only', 'record and flatten the data, then stop')
+    .action(async (name: string, o: { jobs: number; python: string; cache: string; dataOnly?: boolean }) => {
+      await trainPackage({ name, jobs: o.jobs, python: o.python, cache: path.resolve(o.cache), dataOnly: o.dataOnly });
+    });
+}
+
+export function registerDatasetCommands(program: Command): void {
+  const dataset = program.command('dataset').description('LeRobot datasets');
+  dataset
+    .command('arrays')
+    .description('flatten LeRobot datasets into the binary arrays the PyTorch training scripts read')
+    .requiredOption('--dataset <dir...>', 'dataset roots (one robot and action space)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--image-size <px>', 'stored frame side (must divide the recorded size)', (v) => Number.parseInt(v, 10), 64)
+    .action(async (o: { dataset: string[]; out: string; imageSize: number }) => {
+      const { exportTrainingArrays } = await import('../../sim/dataset/training-arrays.ts');
+      const index = await exportTrainingArrays({ datasets: o.dataset.map((d) => path.resolve(d)), out: path.resolve(o.out), imageSize: o.imageSize });
+      process.stdout.write(JSON.stringify({ frames: index.frames, episodes: index.episodes.length, tasks: index.tasks.length, cameras: index.cameras }) + '\n');
+    });
+}
