@@ -1,7 +1,7 @@
 /**
  * eval.episodes_per_hour.<suite>: a short evaluation of the bundled policy with
  * 2 worker processes (2 tasks x 1 init state per suite). Worker start-up
- * (Chromium, model load) is included, as it is in a real run; long runs amortize it.
+ * (model load, scene build) is included, as it is in a real run; long runs amortize it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * Evaluation worker process: loads the policy once and reuses it across
- * episodes; builds one task environment (physics + a page in the process's one
- * Chromium) per task and reuses it across that task's init states.
+ * episodes; builds one task environment (physics + an in-process software
+ * renderer) per task and reuses it across that task's init states.
  */
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { Policy } from '../../src/policy/types.ts';

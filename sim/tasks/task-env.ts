@@ -37,7 +37,7 @@ export interface TaskEnvOptions {
   robot?: string;
   /**
    * cameras rendered into observations (default: the robot's cameras, for the Franka LIBERO_CAMERAS;
-   * [] renders nothing and starts no browser)
+   * [] renders nothing)
    */
   cameras?: readonly string[];
   /** frame size, px (default 128, LIBERO) */

@@ -62,7 +62,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--sim <scene>', 'inprocess: simulator scene (franka | dual_arm)')
     .option('--steps <n>', 'inprocess: control ticks to run', int, 200)
     .option('--seed <n>', 'inprocess: seed', int, 0)
-    .option('--render', 'inprocess: render cameras in Chromium (default: synthetic frames)')
+    .option('--render', 'inprocess: render cameras (in-process software renderer; default: synthetic frames)')
     .option('--record-bag <file>', 'inprocess: record every topic to MCAP')
     .option('--lifecycle', 'rclnodejs: run as a managed (lifecycle) node; configure/activate with ros2 lifecycle')
     .option('--json', 'print the run summary as JSON')
@@ -79,7 +79,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--minutes <n>', 'wall-clock duration', Number, 10)
     .option('--scene <name>', 'simulator scene', 'franka')
     .option('--model <dir>', 'model package (default: scripted joint sweep)')
-    .option('--render', 'render cameras in Chromium (default: synthetic frames)')
+    .option('--render', 'render cameras (in-process software renderer; default: synthetic frames)')
     .action(async (o: { minutes: number; scene: string; model?: string; render?: boolean }) => {
       const { runSoak } = await import('../ros/soak.ts');
       const r = await runSoak({

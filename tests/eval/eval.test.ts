@@ -6,7 +6,6 @@ import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE } from '
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
 import { parseRanges } from '../../src/cli/eval.ts';
-import { chromiumAvailable } from '../../sim/render/chromium.ts';
 
 const base: EvalConfig = {
   suite: 'spatial',
@@ -57,7 +56,7 @@ describe('evaluation planning, sharding and reports', () => {
   });
 });
 
-describe.skipIf(!chromiumAvailable())('armature eval end to end (expert, rendered cameras)', () => {
+describe('armature eval end to end (expert, rendered cameras)', () => {
   it('runs episodes, resumes without repeating them, and writes results, report and video', async () => {
     const out = mkdtempSync(join(tmpdir(), 'armature-eval-'));
     const config: EvalConfig = { ...base, tasks: [0], episodes: 1, videosPerTask: 1, out };

@@ -9,10 +9,7 @@ import { loadRobot } from '../../src/embodiment/registry.ts';
 import { ControlLoop } from '../../src/runtime/control-loop.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import type { JointTrajectory } from '../../src/ros/messages/index.ts';
-import { chromiumAvailable } from '../../sim/render/chromium.ts';
 
-const hasChromium = chromiumAvailable();
-if (!hasChromium) console.warn('skipping the rendered-camera node test: /usr/bin/chromium not installed (run scripts/setup.sh)');
 
 const MODEL = join(import.meta.dirname, '..', '..', 'models', 'vla-chunk-tiny');
 const STEPS = 60;
@@ -88,7 +85,7 @@ describe('ArmatureNode driving the simulator on the in-process transport', () =>
 });
 
 describe('ArmatureNode with cameras rendered by the simulator', () => {
-  it.skipIf(!hasChromium)('publishes the direct loop\'s commands with rendered rgb8 frames over sensor_msgs/Image', async () => {
+  it('publishes the direct loop\'s commands with rendered rgb8 frames over sensor_msgs/Image', async () => {
     const steps = 12;
     const direct = await directCommands(5, { render: true, steps });
     const s = await createSimSession({ scene: 'franka', modelDir: MODEL, seed: 5, render: true, parameters: { async_inference: false, gripper_tolerance_m: 0 }, log: () => {} });
