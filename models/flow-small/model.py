@@ -28,8 +28,8 @@ class Config:
     horizon: int = 16
     feature_dim: int = 256
     exits: int = 3
-    stage_hidden: int = 512
-    head_hidden: int = 512
+    stage_hidden: int = 256
+    head_hidden: int = 256
     #: t in [0, 1] is multiplied by this before the sinusoidal embedding
     time_scale: float = 100.0
     image_size: int = 64
