@@ -29,6 +29,8 @@ NAME = "diffusion-small"
 CAMERAS = [("agentview", "image_agentview"), ("eye_in_hand", "image_eye_in_hand")]
 #: rendered frame side the graph takes, px (pooled in-graph to Config.image_size)
 PIXELS = 128
+#: actions executed per 16-step chunk before replanning (Diffusion Policy's 8)
+EXECUTE_LENGTH = 8
 
 
 def schedule(cfg: Config) -> dict:
@@ -63,6 +65,7 @@ def export_package(model: DiffusionSmall, out_dir: Path = HERE, *, cfg: Config, 
                     diffusion={"schedule": schedule(cfg), "encoder": "encoder", "denoiser": "denoiser",
                                "per_position_timesteps": True})
     m["language"] = mf.language(max_length=cfg.max_length)
+    m["execute_length"] = EXECUTE_LENGTH
     mf.write_manifest(out_dir, m)
     example.write_example(out_dir)
     return m

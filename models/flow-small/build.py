@@ -27,6 +27,8 @@ from model import Config, FlowSmall  # noqa: E402
 NAME = "flow-small"
 CAMERAS = [("agentview", "image_agentview"), ("eye_in_hand", "image_eye_in_hand")]
 PIXELS = 128
+#: actions executed per 16-step chunk before replanning (Diffusion Policy's 8)
+EXECUTE_LENGTH = 8
 STEPS = 10
 
 
@@ -64,6 +66,7 @@ def export_package(model: FlowSmall, out_dir: Path = HERE, *, cfg: Config, state
                     embodiments={"franka": franka_ee_embodiment(state_stats, action_stats)}, graphs=graphs,
                     flow={"exits": exits, "steps": STEPS})
     m["language"] = mf.language(max_length=cfg.max_length)
+    m["execute_length"] = EXECUTE_LENGTH
     mf.write_manifest(out_dir, m)
     example.write_example(out_dir)
     return m

@@ -13,7 +13,7 @@ export interface EvalConfig {
   /** shard k of n over (task, init) pairs, for spreading an evaluation over machines */
   shard?: { index: number; count: number };
   workers: number;
-  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: whole chunk */
+  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: the manifest's execute_length (else the whole chunk) */
   replan?: number;
   seed: number;
   /** rendered camera size, px */

@@ -80,7 +80,7 @@ export class EvalWorker {
         robot: env.taskRobot.description,
         embodiment: embodimentFor(policy, env.taskRobot.embodiment),
         videoCamera: cameras.includes('agentview') ? 'agentview' : (cameras[0] ?? 'agentview'),
-        schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? horizon, horizon) },
+        schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? policy.metadata.executeLength ?? horizon, horizon) },
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
         fps: 20,

@@ -175,6 +175,11 @@ export const manifestSchema = z
     control_rate_hz: z.number().positive(),
     /** actions per chunk */
     chunk_length: z.number().int().positive(),
+    /**
+     * actions executed per chunk before replanning when the caller does not choose (Diffusion
+     * Policy: 8 of 16); default chunk_length
+     */
+    execute_length: z.number().int().positive().optional(),
     cameras: z.array(cameraSpec),
     language: languageSpec.optional(),
     /** embodiment name -> spec; exactly one unless kind is universal_action */

@@ -31,6 +31,8 @@ export interface PolicyMetadata {
   readonly kind: PolicyKind;
   /** actions per chunk */
   readonly horizon: number;
+  /** actions to execute per chunk before replanning unless the caller chooses (<= horizon) */
+  readonly executeLength?: number;
   /** policy rate the chunk is meant to be executed at, Hz */
   readonly controlRateHz: number;
   /** embodiments this policy can drive, with their action spaces */

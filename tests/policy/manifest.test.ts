@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest, parseManifest } from '../../src/policy/manifest.ts';
 import { loadModelPackage } from '../../src/policy/model-package.ts';
 import { ManifestError } from '../../src/errors.ts';
+import { policyMetadata } from '../../src/policy/kinds/common.ts';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'models');
-const PACKAGES = readdirSync(MODELS).filter((d) => d.endsWith('-tiny'));
+const PACKAGES = readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, 'manifest.json')));
 const base = () => JSON.parse(readFileSync(join(MODELS, 'vla-chunk-tiny', 'manifest.json'), 'utf8')) as Record<string, any>;
 
 describe('manifest validation', () => {
@@ -19,6 +20,13 @@ describe('manifest validation', () => {
     const m = base();
     m.chunk_length = -3;
     expect(() => parseManifest(m, 'x/manifest.json')).toThrow(/x\/manifest.json.*\n.*chunk_length/);
+  });
+
+  it('reads execute_length (actions per chunk before replanning), capped at the chunk, default the whole chunk', () => {
+    expect(policyMetadata(parseManifest(base())).executeLength).toBe(base().chunk_length);
+    expect(policyMetadata(parseManifest({ ...base(), execute_length: 3 })).executeLength).toBe(3);
+    expect(policyMetadata(parseManifest({ ...base(), execute_length: 999 })).executeLength).toBe(base().chunk_length);
+    expect(() => parseManifest({ ...base(), execute_length: 0 })).toThrow(/execute_length/);
   });
 
   it('rejects unknown top-level keys and unknown kinds', () => {

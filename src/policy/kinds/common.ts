@@ -7,6 +7,7 @@ export function policyMetadata(m: Manifest): PolicyMetadata {
     name: m.name,
     kind: m.kind,
     horizon: m.chunk_length,
+    executeLength: Math.min(m.execute_length ?? m.chunk_length, m.chunk_length),
     controlRateHz: m.control_rate_hz,
     embodiments: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.action])),
     cameras: m.cameras.map((c) => c.name),
