@@ -95,6 +95,7 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
       video_file: videoFile && video ? videoFile : undefined,
       safety_interventions: interventions,
       inferences: s.inferences,
+      model_evaluations: s.modelEvaluations,
     };
   }
 }

@@ -80,6 +80,8 @@ export function summarize(config: EvalConfig, results: readonly EpisodeResult[],
     seed: config.seed,
     wall_s: wallS,
     episodes_per_hour: wallS > 0 && ran > 0 ? (ran / wallS) * 3600 : 0,
+    // episodes resumed from older files may lack the count
+    nfe_per_action: results.reduce((a, r) => a + (r.model_evaluations ?? 0), 0) / Math.max(1, results.reduce((a, r) => a + r.steps, 0)),
     workers: config.workers,
     config: rest,
   };

@@ -7,7 +7,7 @@ export function renderMarkdown(s: EvalSummary): string {
   const lines = [
     `# ${s.suite}: ${s.policy}`,
     '',
-    `Success ${pct(s.success_rate)} (${s.successes}/${s.episodes} episodes), seed ${s.seed}, ${s.workers} worker(s).`,
+    `Success ${pct(s.success_rate)} (${s.successes}/${s.episodes} episodes), seed ${s.seed}, ${s.workers} worker(s)${s.nfe_per_action > 0 ? `, ${s.nfe_per_action.toFixed(2)} denoiser evaluations per action` : ''}.`,
     '',
     '| # | task | instruction | success | episodes | timeouts | errors | mean steps (success) |',
     '|---|---|---|---|---|---|---|---|',

@@ -51,6 +51,8 @@ export interface EpisodeResult extends EpisodeSpec {
   instruction: string;
   safety_interventions: number;
   inferences: number;
+  /** denoiser / velocity-field evaluations in the episode (diffusion, flow; else 0) */
+  model_evaluations: number;
 }
 
 export interface TaskSummary {
@@ -74,6 +76,8 @@ export interface EvalSummary {
   seed: number;
   wall_s: number;
   episodes_per_hour: number;
+  /** denoiser / velocity-field evaluations per executed action, over every episode (0 for other kinds) */
+  nfe_per_action: number;
   workers: number;
   config: Omit<EvalConfig, 'out'>;
 }

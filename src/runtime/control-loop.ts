@@ -70,6 +70,8 @@ export interface ControlStats {
   starvedTicks: number;
   policyErrors: number;
   meanLatencyMs: number;
+  /** denoiser / velocity-field evaluations over all chunks (diffusion, flow; else 0) */
+  modelEvaluations: number;
   safety: SafetyReport;
 }
 
@@ -175,6 +177,7 @@ export class ControlLoop {
       starvedTicks: s.starvedTicks,
       policyErrors: this.policyErrors,
       meanLatencyMs: s.meanLatencyMs,
+      modelEvaluations: s.modelEvaluations,
       safety: this.safety.report(),
     };
   }

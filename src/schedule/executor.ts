@@ -69,6 +69,8 @@ export interface ExecutorStats {
   readonly starvedTicks: number;
   /** mean wall time of predictChunk, ms (0 before the first chunk) */
   readonly meanLatencyMs: number;
+  /** denoiser / velocity-field evaluations summed over the chunks received (diffusion, flow; else 0) */
+  readonly modelEvaluations: number;
   /** mean ticks between a chunk's observation and its hand-over (0 in sync mode) */
   readonly meanDelayTicks: number;
   readonly inFlight: boolean;
@@ -95,6 +97,7 @@ export class ChunkExecutor {
   private ticks = 0;
   private latest: ActionChunk | null = null;
   private inferences = 0;
+  private nfe = 0;
   private dropped = 0;
   private latencySumMs = 0;
   private delaySum = 0;
@@ -131,6 +134,7 @@ export class ChunkExecutor {
       droppedChunks: this.dropped,
       starvedTicks: this.schedule.starvedTicks,
       meanLatencyMs: this.inferences > 0 ? this.latencySumMs / this.inferences : 0,
+      modelEvaluations: this.nfe,
       meanDelayTicks: this.inferences > 0 ? this.delaySum / this.inferences : 0,
       inFlight: this.inFlight !== null,
     };
@@ -234,6 +238,7 @@ export class ChunkExecutor {
     const obsTick = this.opts.timebase ? Math.min(stampToTick(d.chunk.stamp, this.opts.timebase), d.requestTick) : d.requestTick;
     this.inferences++;
     this.latencySumMs += d.latencyMs;
+    this.nfe += d.chunk.stats?.nfe ?? 0;
     this.delaySum += tick - obsTick;
     if (!this.schedule.onChunk(d.chunk, obsTick)) this.dropped++;
   }

@@ -22,7 +22,7 @@ function fakeResult(task: string, taskIndex: number, init: number, success: bool
   return {
     suite: 'spatial', task, taskIndex, init, video: false, outcome: success ? 'success' : 'timeout', success,
     steps: success ? 50 + init : 220, reason: success ? 'goal reached' : 'max steps 220 reached', wallS: 1, instruction: `do ${task}`,
-    safety_interventions: 0, inferences: 10,
+    safety_interventions: 0, inferences: 10, model_evaluations: 10 * 5,
   };
 }
 
@@ -48,8 +48,11 @@ describe('evaluation planning, sharding and reports', () => {
     expect(s.success_rate).toBeCloseTo(0.75, 10);
     expect(s.tasks.map((t) => [t.task, t.success_rate, t.timeouts])).toEqual([['a', 0.5, 1], ['b', 1, 0]]);
     expect(s.episodes_per_hour).toBeCloseTo(1440, 6);
+    // 4 episodes x 50 evaluations over 50 + 220 + 50 + 51 executed actions
+    expect(s.nfe_per_action).toBeCloseTo(200 / 371, 10);
     const md = renderMarkdown(s);
     expect(md).toContain('| 0 | a | do a | 50.0 % | 2 | 1 | 0 | 50.0 |');
+    expect(md).toContain('0.54 denoiser evaluations per action');
     const html = renderHtmlReport(s, results);
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|src="http/);

@@ -144,6 +144,10 @@ describe('control loop: policy -> schedule -> safety', () => {
       expect(step).toBeLessThanOrEqual(robot.cartesian_limits.max_translational_velocity * 0.05 + 1e-9);
       expect(r.command.gripper[0]).toBeGreaterThanOrEqual(0);
       expect(r.command.gripper[0]).toBeLessThanOrEqual(0.08);
+      // DDIM with 5 steps: 5 denoiser evaluations for the one chunk, none for the ticks that follow
+      for (let t = 1; t < 8; t++) await loop.step({ ...obs, stamp: t / 20 }, t);
+      expect(loop.stats().modelEvaluations).toBe(5);
+      expect(loop.stats().inferences).toBe(1);
     } finally {
       await policy.dispose();
     }
