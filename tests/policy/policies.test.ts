@@ -68,6 +68,9 @@ describe('every policy kind runs end to end on its shipped package', () => {
     const first = await streaming.predictChunk(obs);
     expect(first.stats.nfe).toBe(16); // staircase fill (15) + one step
     expect((await streaming.predictChunk({ ...obs, stamp: 0.05 })).stats.nfe).toBe(1);
+    // only the first buffered action is clean: callers that follow the policy execute one per call
+    expect(streaming.metadata.executeLength).toBe(1);
+    expect(rti.metadata.executeLength).toBe(rti.metadata.horizon);
   });
 
   it('flow truncation runs up to every exit and reports which one answered', async () => {

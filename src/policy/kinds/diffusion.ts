@@ -54,7 +54,9 @@ export class DiffusionPolicy implements Policy {
   ) {
     const m = pkg.manifest;
     const d = m.diffusion!;
-    this.metadata = policyMetadata(m);
+    const meta = policyMetadata(m);
+    // the streaming buffer has one clean action per call: the rest are still noisy, so execute one
+    this.metadata = opts.mode === 'streaming' ? { ...meta, executeLength: 1 } : meta;
     this.mode = opts.mode ?? 'ddim';
     this.schedule = makeSchedule(d.schedule);
     this.encoder = requireGraph(pkg, d.encoder);

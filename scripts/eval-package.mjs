@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * Evaluate a model package on suites (LIBERO protocol, fixed init states) with one or more
+ * samplers, keep each run under models/<name>/eval/<suite>[-<sampler>]/ (results.json,
+ * results.md, report.html, episodes.ndjson; resumable), and write the combined table to
+ * models/<name>/eval/results.json.
+ *
+ *   node scripts/eval-package.mjs diffusion-small --suites spatial,object,goal,long \
+ *        --samplers default,streaming --episodes 10 [--workers 2] [--collect-only]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const name = args[0];
+if (!name || name.startsWith('-')) {
+  process.stderr.write('usage: node scripts/eval-package.mjs <model> [--suites a,b] [--samplers default,streaming] [--episodes 10] [--workers 2] [--collect-only]\n');
+  process.exit(2);
+}
+const opt = (flag, dflt) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const suites = opt('--suites', 'spatial,object,goal,long').split(',');
+const samplers = opt('--samplers', 'default').split(',');
+const episodes = opt('--episodes', '10');
+const workers = opt('--workers', '2');
+const pkg = path.join(ROOT, 'models', name);
+const evalDir = path.join(pkg, 'eval');
+
+if (!args.includes('--collect-only')) {
+  for (const sampler of samplers) {
+    for (const suite of suites) {
+      const out = path.join(evalDir, sampler === 'default' ? suite : `${suite}-${sampler}`);
+      const cli = [path.join(ROOT, 'bin', 'armature.mjs'), 'eval', '--suite', suite, '--model', path.relative(ROOT, pkg), '--episodes', episodes, '--workers', workers, '--videos', '1', '--out', path.relative(ROOT, out), '--no-progress'];
+      if (sampler !== 'default') cli.push('--sampler', sampler);
+      process.stderr.write(`$ node ${cli.join(' ')}\n`);
+      const r = spawnSync(process.execPath, cli, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0) process.exit(r.status ?? 1);
+    }
+  }
+}
+
+const runs = [];
+for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
+  const file = path.join(evalDir, dir, 'results.json');
+  if (!existsSync(file)) continue;
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  runs.push({
+    suite: r.suite,
+    sampler: r.config?.policy?.sampler ?? 'default',
+    steps: r.config?.policy?.steps ?? null,
+    episodes: r.episodes,
+    init_states_per_task: r.config?.episodes ?? null,
+    success_rate: r.success_rate,
+    nfe_per_action: r.nfe_per_action ?? null,
+    tasks: r.tasks.map((t) => ({ task: t.task, success_rate: t.success_rate, episodes: t.episodes })),
+    folder: path.relative(pkg, path.join(evalDir, dir)),
+    wall_s: r.wall_s,
+  });
+}
+const summary = {
+  model: name,
+  date: new Date().toISOString().slice(0, 10),
+  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
+  protocol: 'LIBERO-style: fixed init states 0..n-1 per task, 20 Hz, 10 settling steps, suite max steps; success from physics state',
+  runs,
+};
+writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.sampler}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
