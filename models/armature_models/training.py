@@ -361,3 +361,21 @@ def franka_ee_embodiment(state: Stats, action: Stats) -> dict:
         {"name": "gripper", "dim": 1, "mean": s_mean[7:8], "std": s_std[7:8]},
     ]}
     return {"robot": "franka/fr3", "proprio": proprio, "action": a}
+
+
+def train_arguments(package_dir: Path, default_steps: int = 20000):
+    """The command line every train.py takes (and `armature train` passes): parsed, threads set."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arrays", required=True, help="folder written by `armature dataset arrays`")
+    ap.add_argument("--checkpoint", required=True, help="folder for last.pt (resumed when present)")
+    ap.add_argument("--out", default=str(package_dir), help="package folder to export into")
+    ap.add_argument("--steps", type=int, default=default_steps)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    args = ap.parse_args()
+    set_threads(args.threads)
+    return args

@@ -14,7 +14,6 @@ Resumes from <checkpoint>/last.pt; the EMA weights are what gets exported.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -28,7 +27,7 @@ import torch  # noqa: E402
 
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
-from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, set_threads,  # noqa: E402
+from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, train_arguments,  # noqa: E402
                                       training_record, write_loss_png)
 from model import Config, DiffusionSmall  # noqa: E402
 
@@ -59,17 +58,7 @@ def sample_timesteps(b: int, horizon: int, T: int, gen: torch.Generator) -> torc
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--arrays", required=True)
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--out", default=str(HERE))
-    ap.add_argument("--steps", type=int, default=20000)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    args = ap.parse_args()
-    set_threads(args.threads)
+    args = train_arguments(HERE)
     data = Arrays(args.arrays)
     cfg = Config(vocab_size=len(default_vocab()), max_length=20)
     torch.manual_seed(args.seed)

@@ -11,7 +11,6 @@ t is drawn from a Beta(1.5, 1) that leans towards the data end, where truncated 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -24,23 +23,13 @@ import torch  # noqa: E402
 
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
-from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, set_threads,  # noqa: E402
+from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, train_arguments,  # noqa: E402
                                       training_record, write_loss_png)
 from model import Config, FlowSmall  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--arrays", required=True)
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--out", default=str(HERE))
-    ap.add_argument("--steps", type=int, default=20000)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    args = ap.parse_args()
-    set_threads(args.threads)
+    args = train_arguments(HERE)
     data = Arrays(args.arrays)
     cfg = Config(vocab_size=len(default_vocab()))
     torch.manual_seed(args.seed)
