@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from armature_models.nets import TimeEmbedding, mlp
+from armature_models.flow import ResidualStage, VelocityHead
 from armature_models.vision import KeypointObservationEncoder
 
 
@@ -49,40 +49,16 @@ class ObservationStage(nn.Module):
         return self.net([image_agentview, image_eye_in_hand], tokens, token_mask, state)
 
 
-class ResidualStage(nn.Module):
-    """stage_k (k >= 1): features_in [B, F] -> LayerNorm(x + MLP(x))."""
-
-    def __init__(self, cfg: Config):
-        super().__init__()
-        self.mlp = mlp([cfg.feature_dim, cfg.stage_hidden, cfg.feature_dim])
-        self.norm = nn.LayerNorm(cfg.feature_dim)
-
-    def forward(self, features_in: torch.Tensor) -> torch.Tensor:
-        return self.norm(features_in + self.mlp(features_in))
-
-
-class VelocityHead(nn.Module):
-    """head_k: actions x_t [B, T, A], time t [B], features h_k [B, F] -> velocity [B, T, A]."""
-
-    def __init__(self, cfg: Config):
-        super().__init__()
-        self.horizon, self.action_dim = cfg.horizon, cfg.action_dim
-        flat = cfg.horizon * cfg.action_dim
-        self.temb = TimeEmbedding(128, freq_dim=32, scale=cfg.time_scale)
-        self.net = nn.Sequential(mlp([flat + 128 + cfg.feature_dim, cfg.head_hidden, cfg.head_hidden, cfg.head_hidden]),
-                                 nn.LayerNorm(cfg.head_hidden), nn.Linear(cfg.head_hidden, flat))
-
-    def forward(self, actions: torch.Tensor, time: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        h = torch.cat([actions.flatten(1), self.temb(time), features], dim=-1)
-        return self.net(h).reshape(-1, self.horizon, self.action_dim)
-
-
 class FlowSmall(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        self.stages = nn.ModuleList([ObservationStage(cfg)] + [ResidualStage(cfg) for _ in range(cfg.exits - 1)])
-        self.heads = nn.ModuleList([VelocityHead(cfg) for _ in range(cfg.exits)])
+        self.stages = nn.ModuleList([ObservationStage(cfg)] + [ResidualStage(cfg.feature_dim, cfg.stage_hidden)
+                                                                for _ in range(cfg.exits - 1)])
+        self.heads = nn.ModuleList([VelocityHead(horizon=cfg.horizon, action_dim=cfg.action_dim,
+                                                 feature_dim=cfg.feature_dim, hidden=cfg.head_hidden, time_dim=128,
+                                                 time_scale=cfg.time_scale, layers=3)
+                                    for _ in range(cfg.exits)])
 
     def features(self, *obs: torch.Tensor) -> list:
         h = [self.stages[0](*obs)]
