@@ -47,6 +47,9 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
   const embodiment = ctx.embodiment ?? Object.keys(ctx.policy.metadata.embodiments)[0]!;
   const camera = ctx.videoCamera ?? 'agentview';
   const loop = new ControlLoop({ policy: ctx.policy, robot: ctx.robot, embodiment, schedule: ctx.schedule });
+  // the policy is reused across episodes: restart its noise sequence and warm starts, so an
+  // episode's outcome does not depend on which worker ran it or what that worker ran before
+  loop.reset();
   // restores fixed init state i and runs LIBERO's 10 no-op settling steps
   env.reset(spec.init);
   const base = {
