@@ -11,7 +11,7 @@ import type { ScheduleOptions } from '../../src/schedule/index.ts';
 import type { Observation } from '../../src/observation/types.ts';
 import { VideoEncoder } from '../dataset/video.ts';
 import type { TaskEnv } from '../tasks/task-env.ts';
-import type { EpisodeResult, EpisodeSpec } from './types.ts';
+import { episodeSeed, type EpisodeResult, type EpisodeSpec } from './types.ts';
 
 export interface EpisodeContext {
   env: TaskEnv;
@@ -26,6 +26,8 @@ export interface EpisodeContext {
   /** folder for videos (relative names are stored in results) */
   out: string;
   fps: number;
+  /** evaluation seed; each episode's policy noise is seeded from (seed, task, init) */
+  seed?: number;
 }
 
 /** The policy's embodiment for this robot: the one named like the robot's embodiment key, else its first. */
@@ -47,9 +49,10 @@ export async function runEpisode(ctx: EpisodeContext, spec: EpisodeSpec): Promis
   const embodiment = ctx.embodiment ?? Object.keys(ctx.policy.metadata.embodiments)[0]!;
   const camera = ctx.videoCamera ?? 'agentview';
   const loop = new ControlLoop({ policy: ctx.policy, robot: ctx.robot, embodiment, schedule: ctx.schedule });
-  // the policy is reused across episodes: restart its noise sequence and warm starts, so an
-  // episode's outcome does not depend on which worker ran it or what that worker ran before
-  loop.reset();
+  // the policy is reused across episodes: restart its warm starts and its noise from the
+  // episode's own seed, so the outcome does not depend on which worker ran it or what ran before,
+  // and episodes do not all share one noise sequence
+  loop.reset(ctx.seed === undefined ? undefined : episodeSeed(ctx.seed, spec));
   // restores fixed init state i and runs LIBERO's 10 no-op settling steps
   env.reset(spec.init);
   const base = {

@@ -82,6 +82,11 @@ export interface EvalSummary {
   config: Omit<EvalConfig, 'out'>;
 }
 
+/** Seed of one episode's randomness (policy noise, expert noise) from the evaluation seed, task and init state. */
+export function episodeSeed(seed: number, e: Pick<EpisodeSpec, 'taskIndex' | 'init'>): number {
+  return (seed * 1_000_003 + e.taskIndex * 7919 + e.init) >>> 0;
+}
+
 /** Stable key of an episode, for resuming. */
 export function episodeKey(e: Pick<EpisodeSpec, 'suite' | 'task' | 'init'>): string {
   return `${e.suite}/${e.task}/${e.init}`;

@@ -10,7 +10,7 @@ import { loadSuite, type LoadedSuite, type SuiteTask } from '../tasks/suites.ts'
 import { taskRobot } from '../tasks/robots.ts';
 import { expertForTask } from '../expert/for-task.ts';
 import { embodimentFor, runEpisode } from './episode.ts';
-import type { EpisodeResult, EpisodeSpec, EvalConfig } from './types.ts';
+import { episodeSeed, type EpisodeResult, type EpisodeSpec, type EvalConfig } from './types.ts';
 
 export type ToWorker = { type: 'init'; config: EvalConfig } | { type: 'episode'; spec: EpisodeSpec } | { type: 'stop' };
 export type FromWorker = { type: 'ready' } | { type: 'result'; result: EpisodeResult } | { type: 'fatal'; message: string };
@@ -69,7 +69,7 @@ export class EvalWorker {
         goal: env.task.goal,
         robot: env.taskRobot,
         noise: noise > 0 ? { actionStd: noise, graspStd: noise / 2 } : undefined,
-        seed: (this.config.seed * 1_000_003 + spec.taskIndex * 7919 + spec.init) >>> 0,
+        seed: episodeSeed(this.config.seed, spec),
       });
     const horizon = policy.metadata.horizon;
     const cameras = env.taskRobot.cameras;
@@ -84,6 +84,7 @@ export class EvalWorker {
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
         fps: 20,
+        seed: this.config.seed,
       },
       spec,
     );

@@ -54,8 +54,11 @@ export interface InferOptions {
 export interface Policy {
   readonly metadata: PolicyMetadata;
   predictChunk(obs: Observation, opts?: InferOptions): Promise<ActionChunk>;
-  /** forget warm-start buffers and other per-episode state */
-  reset(): void;
+  /**
+   * forget warm-start buffers and other per-episode state; stochastic policies restart their
+   * noise sequence from `seed` (default: the seed they were created with)
+   */
+  reset(seed?: number): void;
   /** free native resources */
   dispose(): Promise<void>;
 }

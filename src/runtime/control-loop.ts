@@ -182,9 +182,9 @@ export class ControlLoop {
     };
   }
 
-  /** New episode: clear chunks, warm starts and the safety filter's history. */
-  reset(): void {
-    this.executor.reset();
+  /** New episode: clear chunks, warm starts and the safety filter's history; `seed` restarts a stochastic policy's noise. */
+  reset(seed?: number): void {
+    this.executor.reset(seed);
     this.safety.reset();
     this.policyErrors = 0;
     this.last = null;

@@ -186,8 +186,8 @@ export class ChunkExecutor {
     await this.inFlight;
   }
 
-  /** New episode: abandon any in-flight inference, clear the schedule, counters and the policy's state. */
-  reset(): void {
+  /** New episode: abandon any in-flight inference, clear the schedule, counters and the policy's state (reseeded with `seed` when given). */
+  reset(seed?: number): void {
     this.generation++;
     this.abort?.abort();
     this.abort = null;
@@ -196,9 +196,9 @@ export class ChunkExecutor {
     this.failure = null;
     this.ticks = this.inferences = this.dropped = 0;
     this.latest = null;
-    this.latencySumMs = this.delaySum = 0;
+    this.latencySumMs = this.delaySum = this.nfe = 0;
     this.schedule.reset();
-    this.policy.reset();
+    this.policy.reset(seed);
   }
 
   private inferOptions(signal?: AbortSignal): InferOptions {

@@ -142,10 +142,10 @@ export class DiffusionPolicy implements Policy {
   }
 
   /** new episode: forget warm starts and restart the noise sequence, so episodes are reproducible */
-  reset(): void {
+  reset(seed?: number): void {
     this.streaming = null;
     this.previous = null;
-    this.rng = new Rng(this.seed);
+    this.rng = new Rng(seed ?? this.seed);
   }
 
   dispose(): Promise<void> {

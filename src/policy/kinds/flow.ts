@@ -124,9 +124,9 @@ export class FlowPolicy implements Policy {
     return makeChunk({ manifest: this.pkg.manifest, embodiment: name, normalized: actions, stamp: obs.stamp, t0, stats: { nfe, exitIndex } });
   }
 
-  reset(): void {
+  reset(seed?: number): void {
     this.previous = null;
-    this.rng = new Rng(this.seed);
+    this.rng = new Rng(seed ?? this.seed);
   }
 
   dispose(): Promise<void> {
