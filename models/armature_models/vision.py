@@ -96,6 +96,20 @@ class KeypointObservationEncoder(nn.Module):
         return self.norm(self.fuse(torch.cat(parts, dim=-1)))
 
 
+class TwoCameraKeypointEncoder(nn.Module):
+    """forward(image_agentview, image_eye_in_hand (normalized [B, 3, 64, 64]), tokens, token_mask, state)
+    -> [B, out_dim]: the graph-facing signature of KeypointObservationEncoder for the FR3's two cameras."""
+
+    def __init__(self, *, vocab_size: int, max_length: int, state_dim: int, out_dim: int):
+        super().__init__()
+        self.net = KeypointObservationEncoder(num_cameras=2, vocab_size=vocab_size, max_length=max_length,
+                                              state_dim=state_dim, out_dim=out_dim)
+
+    def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
+                token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        return self.net([image_agentview, image_eye_in_hand], tokens, token_mask, state)
+
+
 class WithPixelInput(nn.Module):
     """Export form of a two-camera observation module: both frames arrive as uint8 HWC of `pixels`
     px and go through nets.PixelInput (pool + normalize in the graph) before `module`. Training

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from armature_models.denoiser import ChunkDenoiser
-from armature_models.vision import KeypointObservationEncoder
+from armature_models.vision import TwoCameraKeypointEncoder
 
 
 @dataclass(frozen=True)
@@ -31,24 +31,11 @@ class Config:
     image_size: int = 64
 
 
-class Encoder(nn.Module):
-    """forward(image_agentview, image_eye_in_hand (normalized [B,3,64,64]), tokens, token_mask, state) -> [B, obs_dim]."""
-
-    def __init__(self, cfg: Config):
-        super().__init__()
-        self.net = KeypointObservationEncoder(num_cameras=cfg.num_cameras, vocab_size=cfg.vocab_size,
-                                              max_length=cfg.max_length, state_dim=cfg.state_dim,
-                                              out_dim=cfg.obs_dim)
-
-    def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
-                token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        return self.net([image_agentview, image_eye_in_hand], tokens, token_mask, state)
-
-
 class DiffusionSmall(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        self.encoder = Encoder(cfg)
+        self.encoder = TwoCameraKeypointEncoder(vocab_size=cfg.vocab_size, max_length=cfg.max_length,
+                                                state_dim=cfg.state_dim, out_dim=cfg.obs_dim)
         self.denoiser = ChunkDenoiser(action_dim=cfg.action_dim, obs_dim=cfg.obs_dim, channels=cfg.channels,
                                       blocks=cfg.blocks, kernel=cfg.kernel)

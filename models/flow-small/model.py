@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from armature_models.flow import ResidualStage, VelocityHead
-from armature_models.vision import KeypointObservationEncoder
+from armature_models.vision import TwoCameraKeypointEncoder
 
 
 @dataclass(frozen=True)
@@ -35,25 +35,12 @@ class Config:
     image_size: int = 64
 
 
-class ObservationStage(nn.Module):
-    """stage_0 (training form): normalized images, tokens, mask, state -> features [B, F]."""
-
-    def __init__(self, cfg: Config):
-        super().__init__()
-        self.net = KeypointObservationEncoder(num_cameras=cfg.num_cameras, vocab_size=cfg.vocab_size,
-                                              max_length=cfg.max_length, state_dim=cfg.state_dim,
-                                              out_dim=cfg.feature_dim)
-
-    def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
-                token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        return self.net([image_agentview, image_eye_in_hand], tokens, token_mask, state)
-
-
 class FlowSmall(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        self.stages = nn.ModuleList([ObservationStage(cfg)] + [ResidualStage(cfg.feature_dim, cfg.stage_hidden)
+        self.stages = nn.ModuleList([TwoCameraKeypointEncoder(vocab_size=cfg.vocab_size, max_length=cfg.max_length,
+                                                          state_dim=cfg.state_dim, out_dim=cfg.feature_dim)] + [ResidualStage(cfg.feature_dim, cfg.stage_hidden)
                                                                 for _ in range(cfg.exits - 1)])
         self.heads = nn.ModuleList([VelocityHead(horizon=cfg.horizon, action_dim=cfg.action_dim,
                                                  feature_dim=cfg.feature_dim, hidden=cfg.head_hidden, time_dim=128,

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ArmatureError } from '../errors.ts';
+import { parseRanges } from './eval.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'armature.mjs');
@@ -70,12 +71,7 @@ function run(cmd: string, args: readonly string[], log: (s: string) => void): Pr
 }
 
 function splitTasks(spec: string | undefined, count: number, shards: number): string[] {
-  const all = spec
-    ? spec.split(',').flatMap((p) => {
-        const [a, b] = p.split('-').map(Number);
-        return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
-      })
-    : Array.from({ length: count }, (_, i) => i);
+  const all = spec ? parseRanges(spec) : Array.from({ length: count }, (_, i) => i);
   const n = Math.min(shards, all.length);
   return Array.from({ length: n }, (_, k) => all.filter((_, i) => i % n === k).join(','));
 }
