@@ -65,12 +65,12 @@ export class ActionMapper {
   /** Map one action; `measured` joint positions (rad) anchor joint deltas. */
   toRequest(action: Float32Array, measured: Float64Array): CommandRequest {
     const gripper = new Float64Array(this.gripperDims.length);
-    this.gripperDims.forEach((d, i) => {
-      const g = action[d]!;
+    for (let i = 0; i < gripper.length; i++) {
+      const g = action[this.gripperDims[i]!]!;
       gripper[i] = this.unitlessGripper[i] ? ((g + 1) / 2) * this.gripperMax[i]! : g;
-    });
+    }
     const motion = new Float64Array(this.motionDims.length);
-    this.motionDims.forEach((d, i) => (motion[i] = action[d]!));
+    for (let i = 0; i < motion.length; i++) motion[i] = action[this.motionDims[i]!]!;
     switch (this.spec.space) {
       case 'joint_position':
         return { type: 'joint_position', target: motion, gripper };

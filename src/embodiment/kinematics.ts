@@ -49,6 +49,37 @@ export function mul4(a: Float64Array, b: Float64Array, out: Float64Array = new F
   return out;
 }
 
+/** out = a * b for rigid transforms (4x4 whose last row is 0 0 0 1); half the work of mul4. */
+export function mulAffine(a: Float64Array, b: Float64Array, out: Float64Array = new Float64Array(16)): Float64Array {
+  for (let r = 0; r < 12; r += 4) {
+    const a0 = a[r], a1 = a[r + 1], a2 = a[r + 2];
+    out[r] = a0 * b[0] + a1 * b[4] + a2 * b[8];
+    out[r + 1] = a0 * b[1] + a1 * b[5] + a2 * b[9];
+    out[r + 2] = a0 * b[2] + a1 * b[6] + a2 * b[10];
+    out[r + 3] = a0 * b[3] + a1 * b[7] + a2 * b[11] + a[r + 3];
+  }
+  out[12] = 0; out[13] = 0; out[14] = 0; out[15] = 1;
+  return out;
+}
+
+/** out = t * Rot(axis, angle) for a rigid transform t (the joint rotation applied in t's frame). */
+export function rotateAffine(t: Float64Array, axis: ArrayLike<number>, angle: number, out: Float64Array): Float64Array {
+  const x = axis[0], y = axis[1], z = axis[2];
+  const c = Math.cos(angle), s = Math.sin(angle), k = 1 - c;
+  const r00 = k * x * x + c, r01 = k * x * y - s * z, r02 = k * x * z + s * y;
+  const r10 = k * x * y + s * z, r11 = k * y * y + c, r12 = k * y * z - s * x;
+  const r20 = k * x * z - s * y, r21 = k * y * z + s * x, r22 = k * z * z + c;
+  for (let r = 0; r < 12; r += 4) {
+    const a0 = t[r], a1 = t[r + 1], a2 = t[r + 2];
+    out[r] = a0 * r00 + a1 * r10 + a2 * r20;
+    out[r + 1] = a0 * r01 + a1 * r11 + a2 * r21;
+    out[r + 2] = a0 * r02 + a1 * r12 + a2 * r22;
+    out[r + 3] = t[r + 3];
+  }
+  out[12] = 0; out[13] = 0; out[14] = 0; out[15] = 1;
+  return out;
+}
+
 /** Rotation matrix (3x3 row-major) from URDF fixed-axis roll, pitch, yaw: R = Rz(yaw) Ry(pitch) Rx(roll). */
 export function rpyToMatrix(roll: number, pitch: number, yaw: number, out: Float64Array = new Float64Array(9)): Float64Array {
   const cr = Math.cos(roll), sr = Math.sin(roll);
@@ -181,7 +212,6 @@ function checkQ(chain: Chain, q: ArrayLike<number>): void {
  */
 // scratch matrices for linkFrames (JS is single-threaded and linkFrames does not re-enter)
 const SCRATCH_TMP = new Float64Array(16);
-const SCRATCH_ROT = new Float64Array(16);
 /** per-chain frame buffers for tipPosition, which runs every control tick in the safety filter */
 const TIP_FRAMES = new WeakMap<Chain, Float64Array[]>();
 
@@ -190,14 +220,13 @@ export function linkFrames(chain: Chain, q: ArrayLike<number>, out?: Float64Arra
   const n = chain.origins.length;
   const frames = out ?? Array.from({ length: n + 1 }, () => new Float64Array(16));
   const tmp = SCRATCH_TMP;
-  const rot = SCRATCH_ROT;
   let prev = chain.base;
   for (let i = 0; i < n; i++) {
-    mul4(prev, chain.origins[i], tmp);
-    mul4(tmp, axisAngleToMatrix4(chain.axes[i], q[i], rot), frames[i]);
+    mulAffine(prev, chain.origins[i], tmp);
+    rotateAffine(tmp, chain.axes[i], q[i], frames[i]);
     prev = frames[i];
   }
-  mul4(prev, chain.tip, frames[n]);
+  mulAffine(prev, chain.tip, frames[n]);
   return frames;
 }
 

@@ -79,6 +79,17 @@ export class PixelPreprocessor {
     this.tables = new SampleTableCache({ width, height, resize });
   }
 
+  /**
+   * The frame's own bytes when they already are the target tensor (raw, target channel order,
+   * exactly H x W, rows packed, no trailing bytes), so a graph can read them without a copy;
+   * null when run() has to convert.
+   */
+  exactBytes(frame: CameraFrame): Uint8Array | null {
+    if (frame.type !== 'raw' || frame.encoding !== this.native) return null;
+    if (frame.width !== this.width || frame.height !== this.height || frame.step !== this.width * this.nc) return null;
+    return frame.data.length === this.size ? frame.data : null;
+  }
+
   /** Convert one frame into `out` (length H*W*C; allocated when omitted). */
   run(frame: CameraFrame, out?: Uint8Array): Uint8Array {
     const raw = frame.type === 'compressed' ? decodeToRaw(frame) : frame;

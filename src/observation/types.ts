@@ -16,6 +16,7 @@ export interface RawImage {
   readonly step: number;
   /** true if 16-bit data is big-endian (sensor_msgs is_bigendian) */
   readonly bigEndian?: boolean;
+  /** pixel rows; not modified once the frame is delivered (policies may feed it to a graph without copying) */
   readonly data: Uint8Array;
   /** capture time, s */
   readonly stamp: number;

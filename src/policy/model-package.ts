@@ -86,8 +86,12 @@ export function fillObservationInputs(
       );
     }
     const pre = pkg.cameras.get(cam.name)!;
-    if (pre instanceof PixelPreprocessor) pre.run(frame, graph.uint8Input(cam.input));
-    else pre.run(frame, graph.floatInput(cam.input));
+    if (pre instanceof PixelPreprocessor) {
+      // a frame already in the graph's layout is fed as is (frames are not modified once delivered)
+      const exact = pre.exactBytes(frame);
+      if (exact) graph.borrowUint8(cam.input, exact);
+      else pre.run(frame, graph.uint8Input(cam.input));
+    } else pre.run(frame, graph.floatInput(cam.input));
   }
   const lang = pkg.manifest.language;
   if (lang && pkg.tokenizer && graph.hasInput(lang.input)) {

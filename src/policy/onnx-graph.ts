@@ -69,6 +69,10 @@ export class OnnxGraph {
   /** reusable input buffers, by input name (batch 1); fill them, then run() */
   readonly inputs: Record<string, TensorData>;
   private readonly feeds: Record<string, ort.Tensor>;
+  /** the tensors over our own `inputs` buffers (feeds may point at borrowed bytes instead) */
+  private readonly ownFeeds: Record<string, ort.Tensor>;
+  /** borrowed byte arrays currently fed, by input name */
+  private readonly borrowed = new Map<string, Uint8Array>();
   private readonly uint8Names: ReadonlySet<string>;
   /** run() calls so far (benchmarks replay the same graph calls as a bare baseline) */
   calls = 0;
@@ -80,12 +84,14 @@ export class OnnxGraph {
   ) {
     this.inputs = {};
     this.feeds = {};
+    this.ownFeeds = {};
     this.uint8Names = new Set(spec.inputs.filter((t) => t.dtype === 'uint8').map((t) => t.name));
     for (const t of spec.inputs) {
       const data = allocate(t, 1);
       this.inputs[t.name] = data;
       // the Tensor wraps the same buffer, so filling `inputs` updates the feed without copies
       this.feeds[t.name] = new ort.Tensor(ORT_TYPE[t.dtype], data, concreteShape(t, 1));
+      this.ownFeeds[t.name] = this.feeds[t.name]!;
     }
   }
 
@@ -151,12 +157,29 @@ export class OnnxGraph {
     return this.session.run(feeds);
   }
 
-  /** The input buffer for `name`, typed as uint8 (throws if the manifest does not declare it uint8, e.g. camera pixels). */
+  /**
+   * The input buffer for `name`, typed as uint8 (throws if the manifest does not declare it uint8,
+   * e.g. camera pixels); the next run reads it (ending any borrowUint8 of this input).
+   */
   uint8Input(name: string): Uint8Array {
     const d = this.inputs[name];
     // bool inputs are Uint8Array too: check the declared dtype
     if (!(d instanceof Uint8Array) || !this.uint8Names.has(name)) throw new ManifestError(`graph '${this.name}' has no uint8 input '${name}'`);
+    if (this.borrowed.delete(name)) this.feeds[name] = this.ownFeeds[name]!;
     return d;
+  }
+
+  /**
+   * Feed `bytes` (exactly the input's size) to uint8 input `name` without copying them, e.g. a
+   * camera frame already in the graph's layout. The caller must not modify them until run() resolves.
+   */
+  borrowUint8(name: string, bytes: Uint8Array): void {
+    const own = this.uint8Input(name);
+    if (bytes.length !== own.length) {
+      throw new ManifestError(`graph '${this.name}' input '${name}' takes ${own.length} bytes, got ${bytes.length}`);
+    }
+    this.borrowed.set(name, bytes);
+    this.feeds[name] = new ort.Tensor('uint8', bytes, this.ownFeeds[name]!.dims);
   }
 
   /** The input buffer for `name`, typed as float32 (throws if it is not float32). */

@@ -115,9 +115,25 @@ export class SafetyFilter {
   private readonly chains: Chain[];
   private readonly offsets: number[];
   private readonly n: number;
-  private lastPos: Float64Array | null = null;
+  /** whether a previous safe command exists (else the next one starts from the measured state) */
+  private hasLast = false;
+  private hasLastGripper = false;
+  // state is double-buffered and allocated once: the filter runs every control tick
+  private lastPos: Float64Array;
   private lastVel: Float64Array;
-  private lastGripper: Float64Array | null = null;
+  private nextPos: Float64Array;
+  private nextVel: Float64Array;
+  private readonly lastGripper: Float64Array;
+  /** per arm scratch: joint vector, stop point, TCP position */
+  private readonly armQ: Float64Array[];
+  private readonly armStop: Float64Array[];
+  private readonly tip = new Float64Array(3);
+  /** workspace bisection scratch */
+  private readonly brakeVel: Float64Array;
+  private readonly trialPos: Float64Array;
+  private readonly trialVel: Float64Array;
+  private readonly gripOut: Float64Array;
+  private readonly eeGoal = new Float64Array(3);
   private latched: string | null = null;
   private commands = 0;
   private heldCount = 0;
@@ -131,7 +147,19 @@ export class SafetyFilter {
     this.chains = opts.robot.arms.map((a) => chainFromArm(a));
     this.offsets = armOffsets(opts.robot);
     this.n = this.offsets[this.offsets.length - 1];
-    this.lastVel = new Float64Array(this.n);
+    const n = this.n;
+    const nArms = opts.robot.arms.length;
+    this.lastPos = new Float64Array(n);
+    this.lastVel = new Float64Array(n);
+    this.nextPos = new Float64Array(n);
+    this.nextVel = new Float64Array(n);
+    this.lastGripper = new Float64Array(nArms);
+    this.gripOut = new Float64Array(nArms);
+    this.brakeVel = new Float64Array(n);
+    this.trialPos = new Float64Array(n);
+    this.trialVel = new Float64Array(n);
+    this.armQ = opts.robot.arms.map((_, a) => new Float64Array(this.offsets[a + 1] - this.offsets[a]));
+    this.armStop = opts.robot.arms.map((_, a) => new Float64Array(this.offsets[a + 1] - this.offsets[a]));
     this.counts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
   }
 
@@ -154,7 +182,7 @@ export class SafetyFilter {
   release(): void {
     if (this.latched === null) return;
     this.latched = null;
-    this.lastPos = null;
+    this.hasLast = false;
     this.lastVel.fill(0);
   }
 
@@ -164,9 +192,9 @@ export class SafetyFilter {
 
   /** Forget the previous command (new episode); the latch is kept. */
   reset(): void {
-    this.lastPos = null;
+    this.hasLast = false;
+    this.hasLastGripper = false;
     this.lastVel.fill(0);
-    this.lastGripper = null;
   }
 
   /** Cumulative counts since construction. */
@@ -212,8 +240,8 @@ export class SafetyFilter {
     // per joint: position, velocity, acceleration, braking distance
     const { lower, upper, maxVelocity, maxAcceleration } = this.lim;
     const dt = this.dt;
-    const pos = new Float64Array(n);
-    const vel = new Float64Array(n);
+    const pos = this.nextPos;
+    const vel = this.nextVel;
     for (let i = 0; i < n; i++) {
       // a start outside the margin may stay where it is, never move further out
       const lo = Math.min(lower[i], ref[i]);
@@ -258,13 +286,17 @@ export class SafetyFilter {
         interventions.push({ kind: 'workspace', arm, detail: 'no step keeps the TCP in the workspace box: holding' });
         return this.emitHold(ref, gripRef, interventions);
       }
-      interventions.push({ kind: 'workspace', arm, detail: `step scaled to keep the TCP (and its stopping point) in the workspace box (${res})` });
+      interventions.push({ kind: 'workspace', arm, detail: `step scaled to keep the TCP (and its stopping point) in the workspace box (s = ${res.toFixed(4)})` });
     }
 
     const grip = this.clampGripper(gripper, interventions);
+    // the new command becomes the reference; the old buffers are reused for the next one
+    this.nextPos = this.lastPos;
+    this.nextVel = this.lastVel;
     this.lastPos = pos;
     this.lastVel = vel;
-    this.lastGripper = grip;
+    this.hasLast = true;
+    this.setLastGripper(grip);
     this.count(interventions, false);
     return { positions: Float64Array.from(pos), gripper: Float64Array.from(grip), held: false, interventions };
   }
@@ -288,18 +320,19 @@ export class SafetyFilter {
       return { delta, gripper: Float64Array.from(gripRef), held: true, interventions };
     }
     let finite = true;
-    input.delta.forEach((v, i) => {
+    for (let i = 0; i < input.delta.length; i++) {
+      const v = input.delta[i];
       if (!Number.isFinite(v)) {
         finite = false;
         interventions.push({ kind: 'non_finite', arm: this.robot.arms[Math.floor(i / 6)].name, detail: `delta[${i}] is ${v}: zero motion` });
       }
-    });
-    gripper.forEach((v, a) => {
-      if (!Number.isFinite(v)) {
+    }
+    for (let a = 0; a < nArms; a++) {
+      if (!Number.isFinite(gripper[a])) {
         finite = false;
-        interventions.push({ kind: 'non_finite', arm: this.robot.arms[a].name, detail: `gripper ${v}: zero motion` });
+        interventions.push({ kind: 'non_finite', arm: this.robot.arms[a].name, detail: `gripper ${gripper[a]}: zero motion` });
       }
-    });
+    }
     if (!finite) {
       this.count(interventions, true);
       return { delta, gripper: Float64Array.from(gripRef), held: true, interventions };
@@ -307,33 +340,24 @@ export class SafetyFilter {
 
     const maxT = this.lim.maxTranslationalVelocity * this.dt;
     const maxR = this.lim.maxRotationalVelocity * this.dt;
+    delta.set(input.delta);
     for (let ai = 0; ai < nArms; ai++) {
-      const arm = this.robot.arms[ai].name;
       const o = ai * 6;
-      delta.set(input.delta.subarray(o, o + 6), o);
-      const clampNorm = (k: number, max: number, what: string): void => {
-        const norm = Math.hypot(delta[o + k], delta[o + k + 1], delta[o + k + 2]);
-        if (norm > max) {
-          const s = max / norm;
-          for (let j = 0; j < 3; j++) delta[o + k + j] *= s;
-          interventions.push({ kind: 'velocity_limit', arm, detail: `${what} step ${norm.toExponential(3)} limited to ${max.toExponential(3)} per period` });
-        }
-      };
-      clampNorm(0, maxT, 'translation (m)');
-      clampNorm(3, maxR, 'rotation (rad)');
+      this.clampStep(delta, o, maxT, ai, 'translation (m)', interventions);
+      this.clampStep(delta, o + 3, maxR, ai, 'rotation (rad)', interventions);
 
-      const q = input.measured.subarray(this.offsets[ai], this.offsets[ai + 1]);
-      const p = tipPosition(this.chains[ai], q);
+      const p = tipPosition(this.chains[ai], this.armJoints(ai, input.measured), this.tip);
       const box = this.lim.workspace[ai];
-      const goal = [p[0] + delta[o], p[1] + delta[o + 1], p[2] + delta[o + 2]];
+      const goal = this.eeGoal;
+      for (let k = 0; k < 3; k++) goal[k] = p[k] + delta[o + k];
       if (!insideBox(box, goal)) {
         for (let k = 0; k < 3; k++) delta[o + k] = Math.min(box.max[k], Math.max(box.min[k], goal[k])) - p[k];
-        interventions.push({ kind: 'workspace', arm, detail: 'predicted TCP outside the workspace box: delta clipped onto the box' });
-        clampNorm(0, maxT, 'translation (m)'); // only binds when starting outside the box
+        interventions.push({ kind: 'workspace', arm: this.robot.arms[ai].name, detail: 'predicted TCP outside the workspace box: delta clipped onto the box' });
+        this.clampStep(delta, o, maxT, ai, 'translation (m)', interventions); // only binds when starting outside the box
       }
     }
     const grip = this.clampGripper(gripper, interventions);
-    this.lastGripper = grip;
+    this.setLastGripper(grip);
     this.count(interventions, false);
     return { delta, gripper: Float64Array.from(grip), held: false, interventions };
   }
@@ -346,8 +370,26 @@ export class SafetyFilter {
     }
   }
 
+  /** Scale delta[o..o+3] to norm <= max (a per-period translation or rotation step). */
+  private clampStep(delta: Float64Array, o: number, max: number, ai: number, what: string, interventions: Intervention[]): void {
+    const norm = Math.hypot(delta[o], delta[o + 1], delta[o + 2]);
+    if (norm <= max) return;
+    const s = max / norm;
+    for (let j = 0; j < 3; j++) delta[o + j] *= s;
+    interventions.push({ kind: 'velocity_limit', arm: this.robot.arms[ai].name, detail: `${what} step ${norm.toExponential(3)} limited to ${max.toExponential(3)} per period` });
+  }
+
+  /** Arm ai's joints of the all-arms vector q, copied into a per-arm buffer. */
+  private armJoints(ai: number, q: Float64Array): Float64Array {
+    const out = this.armQ[ai];
+    const o = this.offsets[ai];
+    for (let j = 0; j < out.length; j++) out[j] = q[o + j];
+    return out;
+  }
+
+  /** The previous safe command, or the measured position (checked finite) before the first. */
   private reference(measured: Float64Array): Float64Array {
-    if (this.lastPos) return this.lastPos;
+    if (this.hasLast) return this.lastPos;
     for (let i = 0; i < this.n; i++) {
       if (!Number.isFinite(measured[i])) {
         throw new SafetyError(
@@ -355,38 +397,48 @@ export class SafetyFilter {
         );
       }
     }
-    return Float64Array.from(measured);
+    this.lastPos.set(measured);
+    this.lastVel.fill(0);
+    return this.lastPos;
   }
 
   private gripperReference(measured: Float64Array | undefined): Float64Array {
-    if (this.lastGripper) return this.lastGripper;
-    const out = Float64Array.from(this.robot.arms, (a) => a.gripper.home_width);
-    if (measured) {
-      measured.forEach((v, i) => {
-        const [lo, hi] = this.lim.gripper[i];
-        if (Number.isFinite(v)) out[i] = Math.min(hi, Math.max(lo, v));
-      });
+    if (this.hasLastGripper) return this.lastGripper;
+    const out = this.lastGripper;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = this.robot.arms[i].gripper.home_width;
+      const v = measured?.[i];
+      const [lo, hi] = this.lim.gripper[i];
+      if (v !== undefined && Number.isFinite(v)) out[i] = Math.min(hi, Math.max(lo, v));
     }
     return out;
   }
 
+  private setLastGripper(grip: Float64Array): void {
+    this.lastGripper.set(grip);
+    this.hasLastGripper = true;
+  }
+
   private clampGripper(gripper: Float64Array, interventions: Intervention[]): Float64Array {
-    const out = new Float64Array(gripper.length);
-    gripper.forEach((g, i) => {
+    const out = this.gripOut;
+    for (let i = 0; i < out.length; i++) {
+      const g = gripper[i];
       const [lo, hi] = this.lim.gripper[i];
       out[i] = Math.min(hi, Math.max(lo, g));
       // still clamped, but a float32 round-off at the limit (0.085 -> 0.08500000089) is not reported as an intervention
       if (Math.abs(out[i] - g) > GRIPPER_REPORT_TOL) {
         interventions.push({ kind: 'gripper_range', arm: this.robot.arms[i].name, detail: `width ${g} m clamped to ${out[i]} (range ${lo}..${hi})` });
       }
-    });
+    }
     return out;
   }
 
+  /** Repeat the reference (a stop): it stays the reference, at rest. */
   private emitHold(ref: Float64Array, grip: Float64Array, interventions: Intervention[]): SafeCommand {
-    this.lastPos = Float64Array.from(ref);
-    this.lastVel = new Float64Array(this.n);
-    this.lastGripper = Float64Array.from(grip);
+    // ref is lastPos (the previous command, or the measured position just copied there)
+    this.hasLast = true;
+    this.lastVel.fill(0);
+    this.setLastGripper(grip);
     this.count(interventions, true);
     return { positions: Float64Array.from(ref), gripper: Float64Array.from(grip), held: true, interventions };
   }
@@ -394,11 +446,18 @@ export class SafetyFilter {
   private count(interventions: Intervention[], held: boolean): void {
     this.commands++;
     if (held) this.heldCount++;
-    for (const k of new Set(interventions.map((i) => i.kind))) this.counts[k]++;
+    // each kind counts once per command
+    for (let i = 0; i < interventions.length; i++) {
+      const k = interventions[i].kind;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = interventions[j].kind === k;
+      if (!seen) this.counts[k]++;
+    }
   }
 
   /** Where arm `ai` would come to rest if every joint braked at max deceleration from (q, v). */
-  private stopPoint(ai: number, q: Float64Array, v: Float64Array, out: Float64Array): Float64Array {
+  private stopPoint(ai: number, q: Float64Array, v: Float64Array): Float64Array {
+    const out = this.armStop[ai];
     const o = this.offsets[ai];
     for (let j = 0; j < out.length; j++) {
       const vj = v[o + j];
@@ -408,40 +467,43 @@ export class SafetyFilter {
     return out;
   }
 
+  /** Whether arm ai's TCP at q (all-arms vector) is inside its box. */
+  private tcpInside(ai: number, armQ: Float64Array): boolean {
+    return insideBox(this.lim.workspace[ai], tipPosition(this.chains[ai], armQ, this.tip), 1e-9);
+  }
+
+  /** The step (p, v) keeps arm ai's TCP and its stopping point in the box. */
+  private stepInside(ai: number, p: Float64Array, v: Float64Array): boolean {
+    return this.tcpInside(ai, this.armJoints(ai, p)) && this.tcpInside(ai, this.stopPoint(ai, p, v));
+  }
+
   /**
    * Keep arm `ai`'s TCP in its box: accept the step, or blend it towards the braking step
    * (previous velocity reduced by max deceleration) by bisection. Modifies pos/vel in place.
-   * Returns 'ok' (untouched), a description of the scaling, or 'hold'.
+   * Returns 'ok' (untouched), the blend factor s in [0, 1) it scaled to, or 'hold'.
    */
-  private workspaceStep(ai: number, ref: Float64Array, refVel: Float64Array, pos: Float64Array, vel: Float64Array): 'ok' | 'hold' | string {
+  private workspaceStep(ai: number, ref: Float64Array, refVel: Float64Array, pos: Float64Array, vel: Float64Array): 'ok' | 'hold' | number {
     const o = this.offsets[ai];
     const m = this.offsets[ai + 1] - o;
-    const chain = this.chains[ai];
     const box = this.lim.workspace[ai];
     const dt = this.dt;
-    const tip = new Float64Array(3);
-    const stop = new Float64Array(m);
-    const insideAt = (q: Float64Array): boolean => insideBox(box, tipPosition(chain, q, tip), 1e-9);
-    const ok = (p: Float64Array, v: Float64Array): boolean =>
-      insideAt(p.subarray(o, o + m)) && insideAt(this.stopPoint(ai, p, v, stop));
 
-    const refQ = ref.subarray(o, o + m);
-    if (!insideAt(refQ)) {
+    if (!this.tcpInside(ai, this.armJoints(ai, ref))) {
       // starting outside (e.g. first command): allow steps that do not move further out
-      const d0 = boxDistance(box, tipPosition(chain, refQ, tip));
-      const d1 = boxDistance(box, tipPosition(chain, pos.subarray(o, o + m), tip));
+      const d0 = boxDistance(box, this.tip);
+      const d1 = boxDistance(box, tipPosition(this.chains[ai], this.armJoints(ai, pos), this.tip));
       return d1 <= d0 + 1e-9 ? 'ok' : 'hold';
     }
-    if (ok(pos, vel)) return 'ok';
+    if (this.stepInside(ai, pos, vel)) return 'ok';
 
     // braking step: every joint's previous velocity reduced by its max deceleration
-    const vb = Float64Array.from(vel);
+    const vb = this.brakeVel;
+    const trialP = this.trialPos;
+    const trialV = this.trialVel;
     for (let j = o; j < o + m; j++) {
       const dv = this.lim.maxAcceleration[j] * dt;
       vb[j] = Math.abs(refVel[j]) <= dv ? 0 : refVel[j] - Math.sign(refVel[j]) * dv;
     }
-    const trialP = Float64Array.from(pos);
-    const trialV = Float64Array.from(vel);
     const blend = (s: number): void => {
       for (let j = o; j < o + m; j++) {
         trialV[j] = vb[j] + s * (vel[j] - vb[j]);
@@ -449,13 +511,13 @@ export class SafetyFilter {
       }
     };
     blend(0);
-    if (!ok(trialP, trialV)) return 'hold';
+    if (!this.stepInside(ai, trialP, trialV)) return 'hold';
     let lo = 0;
     let hi = 1;
     for (let it = 0; it < 20; it++) {
       const mid = (lo + hi) / 2;
       blend(mid);
-      if (ok(trialP, trialV)) lo = mid;
+      if (this.stepInside(ai, trialP, trialV)) lo = mid;
       else hi = mid;
     }
     blend(lo);
@@ -463,7 +525,6 @@ export class SafetyFilter {
       pos[j] = trialP[j];
       vel[j] = (trialP[j] - ref[j]) / dt;
     }
-    return `s = ${lo.toFixed(4)}`;
+    return lo;
   }
 }
-

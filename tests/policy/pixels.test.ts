@@ -114,11 +114,31 @@ describe('uint8 graph inputs at run time', () => {
     }
   });
 
+  it('feeds borrowed bytes without copying, then its own buffer again once that is asked for', async () => {
+    const pkg = await loadModelPackage(join(MODELS, 'vla-chunk-tiny'));
+    try {
+      const g = pkg.graphs.get('policy')!;
+      const own = g.uint8Input('image_agentview');
+      expect(() => g.borrowUint8('image_agentview', new Uint8Array(10))).toThrow(/input 'image_agentview' takes 49152 bytes, got 10/);
+      const a = new Uint8Array(own.length).fill(200);
+      g.borrowUint8('image_agentview', a);
+      const withA = Array.from((await g.run()).actions!);
+      g.uint8Input('image_agentview').fill(0); // back to the own buffer, now black
+      const black = Array.from((await g.run()).actions!);
+      expect(black).not.toEqual(withA);
+      g.uint8Input('image_agentview').fill(200);
+      expect(Array.from((await g.run()).actions!)).toEqual(withA);
+    } finally {
+      await releasePackage(pkg);
+    }
+  });
+
   it('fills uint8 pixels for pixel packages and float CHW tensors for old packages', () => {
     const obs = rawExampleObservation(join(MODELS, 'vla-chunk-tiny'));
     const frame = obs.images.agentview as RawImage;
     const run = (manifest: Manifest): Record<string, Float32Array | Uint8Array> => {
       const inputs: Record<string, Float32Array | Uint8Array> = {};
+      const borrowed: Record<string, Uint8Array> = {};
       for (const t of manifest.graphs.policy!.inputs) {
         const n = t.shape.slice(1).reduce<number>((a, d) => a * (d as number), 1);
         inputs[t.name] = t.dtype === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
@@ -129,14 +149,15 @@ describe('uint8 graph inputs at run time', () => {
         hasInput: (n: string) => n in inputs && n.startsWith('image_'),
         floatInput: (n: string) => inputs[n] as Float32Array,
         uint8Input: (n: string) => inputs[n] as Uint8Array,
+        borrowUint8: (n: string, bytes: Uint8Array) => (borrowed[n] = bytes),
       } as unknown as OnnxGraph;
       const pkg: ModelPackage = { dir: '', manifest, graphs: new Map(), tokenizer: null, cameras: new Map(manifest.cameras.map((c) => [c.name, cameraPreprocessor(c)])) };
       fillObservationInputs(pkg, graph, obs, manifest.embodiments.franka!);
-      return inputs;
+      return { ...inputs, ...borrowed };
     };
+    // an rgb8 128x128 frame is exactly the graph's input: fed without a copy
     const px = run(parseManifest(vlaManifest()));
-    expect(px.image_agentview).toBeInstanceOf(Uint8Array);
-    expect(Array.from(px.image_agentview!)).toEqual(Array.from(frame.data));
+    expect(px.image_agentview).toBe(frame.data);
     const fl = run(parseManifest(floatVariant()));
     const cam = parseManifest(floatVariant()).cameras[0]!;
     expect(Array.from(fl.image_agentview!)).toEqual(Array.from(new ImagePreprocessor(cam).run(frame)));
@@ -216,6 +237,13 @@ describe('a pixel package gives the same actions whatever encoding or size the c
       mapImages(obs, toBgra),
       mapImages(obs, (r) => ({ type: 'compressed', format: 'png', data: encodePng(r), stamp: r.stamp })),
       mapImages(obs, upscale2),
+      // borrowed again after conversions, and from a view into a larger buffer
+      obs,
+      mapImages(obs, (r) => {
+        const big = new Uint8Array(r.data.length + 13);
+        big.set(r.data, 5);
+        return { ...r, data: big.subarray(5, 5 + r.data.length) };
+      }),
     ]) {
       expect(Array.from((await policy.predictChunk(variant)).actions)).toEqual(base);
     }
