@@ -9,7 +9,8 @@
  * --report-only` there to aggregate.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuite } from '../tasks/suites.ts';
@@ -19,6 +20,68 @@ import { renderHtmlReport, renderMarkdown } from './report.ts';
 import { ArmatureError } from '../../src/errors.ts';
 
 export const EPISODES_FILE = 'episodes.ndjson';
+/** what produced the episodes in a folder, checked before resuming there */
+export const RUN_FILE = 'run.json';
+
+/**
+ * Everything in a config that changes episode outcomes (not episodes/tasks/shard/workers/videos,
+ * which only choose which episodes run), with the model identified by its files' content hash, so
+ * a folder is only resumed by the same policy (a retrained model in the same folder does not match).
+ */
+export function outcomeConfig(config: Omit<EvalConfig, 'out'>, modelSha256?: string): Record<string, unknown> {
+  const p = config.policy;
+  const policy =
+    p.type === 'model'
+      ? { type: 'model', sampler: p.sampler ?? null, steps: p.steps ?? null, model_sha256: modelSha256 ?? modelFingerprint(p.dir) }
+      : { type: 'expert', noise: p.noise ?? 0 };
+  return { suite: config.suite, policy, replan: config.replan ?? null, seed: config.seed, imageSize: config.imageSize, maxSteps: config.maxSteps ?? null, robot: config.robot ?? null };
+}
+
+/** sha256 over a model package's manifest, ONNX graphs and binary tables, in name order. */
+export function modelFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).filter((n) => n === 'manifest.json' || n.endsWith('.onnx') || n.endsWith('.bin')).sort()) {
+    h.update(f);
+    h.update(readFileSync(join(dir, f)));
+  }
+  return h.digest('hex');
+}
+
+/** Differences between two outcome configs as 'field: stored -> now' (empty when equal). */
+function configDiff(stored: Record<string, unknown>, now: Record<string, unknown>, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const k of new Set([...Object.keys(stored), ...Object.keys(now)])) {
+    const a = stored[k] ?? null;
+    const b = now[k] ?? null;
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') out.push(...configDiff(a as Record<string, unknown>, b as Record<string, unknown>, `${prefix}${k}.`));
+    else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${prefix}${k}: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`);
+  }
+  return out;
+}
+
+/**
+ * Refuse to resume from episodes that another configuration produced. Folders written before
+ * run.json existed are checked against their results.json config (without the model hash).
+ */
+function checkResumable(config: EvalConfig, previous: number): void {
+  const now = outcomeConfig(config);
+  const runFile = join(config.out, RUN_FILE);
+  let stored: Record<string, unknown> | null = null;
+  if (existsSync(runFile)) stored = JSON.parse(readFileSync(runFile, 'utf8')) as Record<string, unknown>;
+  else if (previous > 0 && existsSync(join(config.out, 'results.json'))) {
+    const old = (JSON.parse(readFileSync(join(config.out, 'results.json'), 'utf8')) as { config?: Omit<EvalConfig, 'out'> }).config;
+    // no model hash was stored then: compare everything else
+    if (old) stored = outcomeConfig(old, (now.policy as { model_sha256?: string }).model_sha256);
+  }
+  if (previous > 0 && stored === null) {
+    throw new ArmatureError('eval.resume', `${config.out} holds ${previous} episodes but no ${RUN_FILE} saying which configuration produced them: use another --out, or delete ${join(config.out, EPISODES_FILE)}`);
+  }
+  const diff = stored ? configDiff(stored, now) : [];
+  if (previous > 0 && diff.length > 0) {
+    throw new ArmatureError('eval.resume', `${config.out} holds ${previous} episodes of another configuration (${diff.join('; ')}): use another --out for this one, or delete ${join(config.out, EPISODES_FILE)} to start over`);
+  }
+  writeFileSync(runFile, JSON.stringify(now, null, 1) + '\n');
+}
 
 export function planEpisodes(config: Pick<EvalConfig, 'suite' | 'episodes' | 'tasks' | 'shard' | 'videosPerTask'>): EpisodeSpec[] {
   const suite = loadSuite(config.suite);
@@ -164,7 +227,9 @@ export async function evaluate(config: EvalConfig, opts: EvaluateOptions): Promi
   mkdirSync(config.out, { recursive: true });
   const planned = planEpisodes(config);
   const plannedKeys = new Set(planned.map(episodeKey));
-  const previous = readEpisodes(config.out).filter((r) => plannedKeys.has(episodeKey(r)));
+  const stored = readEpisodes(config.out);
+  checkResumable(config, stored.length);
+  const previous = stored.filter((r) => plannedKeys.has(episodeKey(r)));
   const doneKeys = new Set(previous.map(episodeKey));
   const todo = planned.filter((s) => !doneKeys.has(episodeKey(s)));
   const results = [...previous];

@@ -103,7 +103,11 @@ export function registerEvalCommand(program: Command): void {
       }
       const { evaluate } = await import('../../sim/eval/evaluate.ts');
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
-      const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}`);
+      // the default folder names what changes outcomes, so runs of other settings do not collide
+      const variant = [o.sampler, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, o.robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
+        .filter((v) => v !== undefined)
+        .join('-');
+      const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
       const summary = await evaluate(
         {
           suite: o.suite,

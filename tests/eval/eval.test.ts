@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE } from '../../sim/eval/evaluate.ts';
+import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
 import { parseRanges } from '../../src/cli/eval.ts';
@@ -79,6 +79,15 @@ describe('armature eval end to end (expert, rendered cameras)', () => {
     await evaluate({ ...config, out: again }, { policyName: 'expert' });
     const rep = readEpisodes(again)[0]!;
     expect([rep.outcome, rep.steps]).toEqual([ep.outcome, ep.steps]);
+    // episodes of another configuration are never reused: the folder is refused, naming the difference
+    await expect(evaluate({ ...config, episodes: 2, seed: 7 }, { policyName: 'expert' })).rejects.toThrow(
+      /holds 2 episodes of another configuration \(seed: 0 -> 7\): use another --out/,
+    );
+    await expect(evaluate({ ...config, policy: { type: 'expert', noise: 0.01 } }, { policyName: 'expert' })).rejects.toThrow(/policy\.noise: 0 -> 0\.01/);
+    // a folder with episodes but no record of what made them is refused too
+    rmSync(join(out, RUN_FILE));
+    rmSync(join(out, 'results.json'));
+    await expect(evaluate(config, { policyName: 'expert' })).rejects.toThrow(/no run\.json saying which configuration produced them/);
   }, 180_000);
 });
 
