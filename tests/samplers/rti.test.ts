@@ -45,8 +45,11 @@ describe('RTI warm-start building blocks', () => {
     expect(Array.from(d)).toEqual([0.5, expect.closeTo(0.45, 6), 2, expect.closeTo(-0.3, 6), expect.closeTo(-0.3, 6), 2]);
     const e = Float32Array.of(1, -1);
     scaleGripperDims(e, { actionDim: 1, gripperDims: [0] });
-    expect(DEFAULT_GRIPPER_WARM_START).toEqual({ mode: 'sign', factor: 10 });
-    expect(Array.from(e)).toEqual([expect.closeTo(0.1, 6), expect.closeTo(-0.1, 6)]);
+    expect(DEFAULT_GRIPPER_WARM_START).toEqual({ mode: 'sign', factor: 1 });
+    expect(Array.from(e)).toEqual([1, -1]);
+    const e2 = Float32Array.of(0.7, -0.2);
+    scaleGripperDims(e2, { actionDim: 1, gripperDims: [0], gripper: { mode: 'sign', factor: 10 } });
+    expect(Array.from(e2)).toEqual([expect.closeTo(0.1, 6), expect.closeTo(-0.1, 6)]);
     expect(() => scaleGripperDims(e, { actionDim: 1, gripperDims: [1] })).toThrow(/gripper_dims/);
     expect(() => scaleGripperDims(e, { actionDim: 1, gripperDims: [0], gripper: { mode: 'scale', factor: 0.5 } })).toThrow(/>= 1/);
     const g = rtiGuess({ previous: Float32Array.of(0, 1, 5, -1), shift: 1, horizon: 2, actionDim: 2, gripperDims: [1], gripper: { mode: 'sign', factor: 2 } });
@@ -124,8 +127,8 @@ describe('RTI-DP warm-started DDIM', () => {
       const r = await sampleRtiDdim({ denoiser: den, schedule: s, numInferenceSteps: 10, steps: 3, previous: prev, shift: 1, gripperDims: [0], gripper, rng: new Rng(1), horizon: Hb, actionDim: 1 });
       return r.actions.filter((v) => v < 0).length / Hb;
     };
-    const locked = await flips({ mode: 'sign', factor: 1 });
-    const scaled = await flips(); // default: sign / 10
+    const locked = await flips(); // default: sign / 1 (RTI-DP-clip)
+    const scaled = await flips({ mode: 'sign', factor: 10 });
     expect(locked).toBeLessThan(0.05);
     expect(scaled).toBeGreaterThan(0.3);
   });
