@@ -21,9 +21,9 @@ export const MODELS_DIR = join(import.meta.dirname, '..', '..', 'models');
  */
 export const BENCH_MODELS: Readonly<Record<string, readonly string[]>> = {
   chunk_regression: ['vla-chunk-tiny'],
-  universal_action: ['uniact-tiny'],
+  universal_action: ['uniact-small', 'uniact-tiny'],
   diffusion: ['diffusion-small', 'diffusion-tiny'],
-  flow: ['flow-tiny'],
+  flow: ['flow-small', 'flow-tiny'],
 };
 
 /** Replays, with bare session.run calls, exactly the graph calls one control step made. */
