@@ -82,6 +82,15 @@ describe('every policy kind runs end to end on its shipped package', () => {
     expect(chunk.stats.nfe).toBeGreaterThanOrEqual(10);
   });
 
+  it('flow RTI warm-starts after a quarter of the chunk with the default 3 Euler steps', async () => {
+    const policy = await load('flow-tiny', { sampler: 'rti' });
+    expect(policy.metadata.executeLength).toBe(policy.metadata.horizon / 4);
+    const obs = example('flow-tiny');
+    expect((await policy.predictChunk(obs)).stats.nfe).toBe(10); // cold start
+    expect((await policy.predictChunk({ ...obs, stamp: obs.stamp + 0.2 })).stats.nfe).toBe(3);
+    expect((await load('flow-tiny')).metadata.executeLength).toBe(16);
+  });
+
   it('rejects samplers that do not fit the kind', async () => {
     await expect(loadPolicy(join(MODELS, 'flow-tiny'), { sampler: 'ddpm' })).rejects.toThrow(/does not apply to a flow policy; choose one of euler, truncated, rti/);
     await expect(loadPolicy(join(MODELS, 'vla-chunk-tiny'), { sampler: 'ddim' })).rejects.toThrow(/applies to diffusion and flow/);

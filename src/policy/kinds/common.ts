@@ -67,6 +67,11 @@ function denormalizer(action: ActionSpec): { std: Float64Array; mean: Float64Arr
   return d;
 }
 
+/** Actions an RTI warm-started policy executes per chunk: a quarter, so most of the next warm start is real actions. */
+export function rtiExecuteLength(horizon: number): number {
+  return Math.max(1, Math.floor(horizon / 4));
+}
+
 /** Actions executed since a previous chunk's observation (the RTI warm-start shift), from stamps in s. */
 export function actionsSince(previousStamp: number, stamp: number, rateHz: number): number {
   return Math.max(0, Math.round((stamp - previousStamp) * rateHz));

@@ -6,7 +6,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { actionsSince, makeChunk, policyMetadata } from './common.ts';
+import { actionsSince, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import {
   makeSchedule,
@@ -39,7 +39,6 @@ export interface DiffusionOptions {
  * and 24 % over 100 episodes (DDIM-10: 27 %) with the gripper warm start binarised (rti.ts).
  */
 export const RTI_WARM_STEPS = 4;
-export const rtiExecuteLength = (horizon: number): number => Math.max(1, Math.floor(horizon / 4));
 
 export class DiffusionPolicy implements Policy {
   readonly metadata;

@@ -8,7 +8,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { actionsSince, makeChunk, policyMetadata } from './common.ts';
+import { actionsSince, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, type VelocityField } from '../samplers/index.ts';
 import type { OnnxGraph } from '../onnx-graph.ts';
@@ -52,8 +52,10 @@ export class FlowPolicy implements Policy {
     private readonly opts: FlowOptions = {},
   ) {
     const m = pkg.manifest;
-    this.metadata = policyMetadata(m);
     this.mode = opts.mode ?? 'euler';
+    const meta = policyMetadata(m);
+    // RTI warm-starts from what is left of the previous chunk, so it replans after a quarter of it (as diffusion RTI)
+    this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)) } : meta;
     this.exits = m.flow!.exits.map((e) => ({ stage: requireGraph(pkg, e.stage), head: requireGraph(pkg, e.head) }));
     this.velocities = this.exits.map(({ head }) => {
       const x = head.floatInput('actions');
