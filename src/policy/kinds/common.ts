@@ -1,4 +1,4 @@
-import type { ActionSpec, Manifest } from '../manifest.ts';
+import type { Manifest } from '../manifest.ts';
 import type { ActionChunk, InferenceStats, PolicyMetadata } from '../types.ts';
 import { ArmatureError } from '../../errors.ts';
 
@@ -44,27 +44,23 @@ export function makeChunk(args: {
       `model ${manifest.name} returned ${normalized.length} values, manifest promises chunk_length ${horizon} x ${dim} actions for '${embodiment}'`,
     );
   }
-  const { std, mean } = denormalizer(action);
   const out = new Float32Array(horizon * dim);
-  for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === dim ? 0 : j + 1) {
-    const v = normalized[i]! * std[j]! + mean[j]!;
-    if (!Number.isFinite(v)) throw new NonFiniteActionError(manifest.name, i);
-    out[i] = v;
+  for (let k = 0; k < horizon; k++) {
+    for (let j = 0; j < dim; j++) {
+      const i = k * dim + j;
+      const v = normalized[i]! * action.std[j]! + action.mean[j]!;
+      if (!Number.isFinite(v)) throw new NonFiniteActionError(manifest.name, i);
+      out[i] = v;
+    }
   }
-  const stats: InferenceStats = args.stats ? { ...args.stats, latencyMs: 0 } : { latencyMs: 0 };
-  stats.latencyMs = performance.now() - args.t0;
-  return { embodiment, horizon, dim, actions: out, stamp: args.stamp, stats };
-}
-
-/** std and mean of an action space as typed arrays, built once per spec (makeChunk runs every step). */
-const DENORMALIZERS = new WeakMap<ActionSpec, { std: Float64Array; mean: Float64Array }>();
-function denormalizer(action: ActionSpec): { std: Float64Array; mean: Float64Array } {
-  let d = DENORMALIZERS.get(action);
-  if (!d) {
-    d = { std: Float64Array.from(action.std), mean: Float64Array.from(action.mean) };
-    DENORMALIZERS.set(action, d);
-  }
-  return d;
+  return {
+    embodiment,
+    horizon,
+    dim,
+    actions: out,
+    stamp: args.stamp,
+    stats: { ...args.stats, latencyMs: performance.now() - args.t0 },
+  };
 }
 
 /** Actions an RTI warm-started policy executes per chunk: a quarter, so most of the next warm start is real actions. */
