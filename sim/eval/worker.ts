@@ -4,7 +4,7 @@
  * renderer) per task and reuses it across that task's init states.
  */
 import { loadPolicy } from '../../src/policy/load.ts';
-import type { Policy } from '../../src/policy/types.ts';
+import { policyCameras, type Policy } from '../../src/policy/types.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
 import { loadSuite, type LoadedSuite, type SuiteTask } from '../tasks/suites.ts';
 import { taskRobot } from '../tasks/robots.ts';
@@ -41,8 +41,10 @@ export class EvalWorker {
     if (!t) throw new Error(`task '${task}' is not in suite ${this.config.suite}`);
     const robot = this.robotId();
     // the expert renders only what a video needs: the suite's first camera
-    const cameras = this.model ? [...this.model.metadata.cameras] : [this.suite!.cameras[0] ?? 'agentview'];
-    const space = this.model ? this.model.metadata.embodiments[embodimentFor(this.model, taskRobot(robot).embodiment)]!.space : 'ee_delta_pose';
+    // a multi-robot policy renders only what it reads for this robot
+    const embodiment = this.model ? embodimentFor(this.model, taskRobot(robot).embodiment) : '';
+    const cameras = this.model ? [...policyCameras(this.model.metadata, embodiment)] : [this.suite!.cameras[0] ?? 'agentview'];
+    const space = this.model ? this.model.metadata.embodiments[embodiment]!.space : 'ee_delta_pose';
     const env = await TaskEnv.create({
       task: t.task,
       name: t.name,

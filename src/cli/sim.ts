@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { ArmatureError } from '../errors.ts';
+import { policyCameras } from '../policy/types.ts';
 
 interface SimCliOptions {
   scene: string;
@@ -133,7 +134,7 @@ async function simulate(o: SimCliOptions): Promise<void> {
     robot: robotDesc,
     commandMode: actionSpec.space === 'ee_delta_pose' ? 'ee_delta' : 'joint_position',
     // a learned policy needs its cameras rendered; the sweep does not (unless the viewer shows them)
-    cameras: o.model ? policy.metadata.cameras : [],
+    cameras: o.model ? [...policyCameras(policy.metadata, embodiment)] : [],
     imageSize: o.imageSize,
     policyHz: rate,
     seed: o.seed,

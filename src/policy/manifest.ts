@@ -68,6 +68,12 @@ const cameraSpec = z.object({
   scale: z.number().positive().default(1 / 255),
   mean: finiteArray,
   std: finiteArray.refine((a) => a.every((v) => v > 0), 'std must be > 0'),
+  /**
+   * embodiments this camera serves (default: all). Lets one graph input take a different camera per
+   * robot (image_primary <- agentview for the Franka, <- head for the dual arm) and a decoder take
+   * only its own robot's wrist cameras.
+   */
+  embodiments: z.array(z.string().min(1)).min(1).optional(),
 });
 
 const proprioFieldSpec = z.object({
@@ -256,6 +262,20 @@ export function parseManifest(raw: unknown, source = 'manifest.json'): Manifest 
   });
   const embodimentNames = Object.keys(m.embodiments);
   if (embodimentNames.length === 0) fail('embodiments', 'at least one embodiment is required');
+  m.cameras.forEach((c, i) => {
+    for (const e of c.embodiments ?? []) {
+      if (!(e in m.embodiments)) fail(`cameras[${i}] (${c.name}).embodiments`, `names embodiment '${e}', but embodiments has only [${embodimentNames.join(', ')}]`);
+    }
+    // two cameras may feed one input only for disjoint sets of robots, else the input would be written twice
+    m.cameras.slice(0, i).forEach((d, j) => {
+      if (d.input !== c.input) return;
+      const mine = new Set(c.embodiments ?? embodimentNames);
+      const shared = (d.embodiments ?? embodimentNames).filter((e) => mine.has(e));
+      if (shared.length > 0) {
+        fail(`cameras[${i}] (${c.name})`, `feeds input '${c.input}' like cameras[${j}] (${d.name}) for embodiments [${shared.join(', ')}]; give each camera a disjoint 'embodiments' list`);
+      }
+    });
+  });
   if (m.kind !== 'universal_action' && embodimentNames.length !== 1) {
     fail('embodiments', `a ${m.kind} policy drives exactly one embodiment, got ${embodimentNames.length}`);
   }
@@ -297,6 +317,11 @@ export function parseManifest(raw: unknown, source = 'manifest.json'): Manifest 
   if (m.universal_action) needGraph('universal_action.backbone', m.universal_action.backbone);
   if (m.kind === 'chunk_regression' && !('policy' in m.graphs)) fail('graphs', "a chunk_regression policy needs a graph named 'policy'");
   return m;
+}
+
+/** The cameras that serve embodiment `name` (those without an `embodiments` list serve every robot). */
+export function camerasForEmbodiment(m: Pick<Manifest, 'cameras'>, name: string): CameraSpec[] {
+  return m.cameras.filter((c) => !c.embodiments || c.embodiments.includes(name));
 }
 
 /** Read and validate `<dir>/manifest.json`. */

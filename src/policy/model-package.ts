@@ -3,7 +3,7 @@
  * writes an Observation into graph inputs (cameras, language, proprio).
  */
 import { join } from 'node:path';
-import { loadManifest, type Manifest, type EmbodimentSpec, type CameraSpec } from './manifest.ts';
+import { camerasForEmbodiment, loadManifest, type Manifest, type EmbodimentSpec, type CameraSpec } from './manifest.ts';
 import { OnnxGraph, type GraphOptions } from './onnx-graph.ts';
 import { ImagePreprocessor } from '../observation/image.ts';
 import { PixelPreprocessor } from '../observation/pixels.ts';
@@ -66,9 +66,24 @@ export function embodimentOf(pkg: ModelPackage, requested: string | undefined): 
   return [requested, spec];
 }
 
+/** per embodiment spec, its cameras: looked up once, as fillObservationInputs runs every step */
+const CAMERAS_BY_EMBODIMENT = new WeakMap<EmbodimentSpec, readonly CameraSpec[]>();
+
+/** The manifest cameras that serve `embodiment` (a spec object of pkg.manifest.embodiments). */
+export function packageCamerasFor(pkg: ModelPackage, embodiment: EmbodimentSpec): readonly CameraSpec[] {
+  let cameras = CAMERAS_BY_EMBODIMENT.get(embodiment);
+  if (!cameras) {
+    const name = Object.entries(pkg.manifest.embodiments).find(([, e]) => e === embodiment)?.[0];
+    cameras = name === undefined ? pkg.manifest.cameras : camerasForEmbodiment(pkg.manifest, name);
+    CAMERAS_BY_EMBODIMENT.set(embodiment, cameras);
+  }
+  return cameras;
+}
+
 /**
  * Write the observation into every input of `graph` that the manifest maps:
- * camera tensors, token ids + mask, and the embodiment's normalized proprio.
+ * camera tensors (only the cameras serving `embodiment`), token ids + mask, and
+ * the embodiment's normalized proprio.
  * Buffers are the graph's own, so this allocates nothing per step.
  */
 export function fillObservationInputs(
@@ -77,12 +92,13 @@ export function fillObservationInputs(
   obs: Observation,
   embodiment: EmbodimentSpec,
 ): void {
-  for (const cam of pkg.manifest.cameras) {
+  const cameras = packageCamerasFor(pkg, embodiment);
+  for (const cam of cameras) {
     if (!graph.hasInput(cam.input)) continue;
     const frame = obs.images[cam.name];
     if (!frame) {
       throw new ObservationError(
-        `observation has no image for camera '${cam.name}' (model ${pkg.manifest.name} needs [${pkg.manifest.cameras.map((c) => c.name).join(', ')}]; got [${Object.keys(obs.images).join(', ')}])`,
+        `observation has no image for camera '${cam.name}' (model ${pkg.manifest.name} needs [${cameras.map((c) => c.name).join(', ')}] for this embodiment; got [${Object.keys(obs.images).join(', ')}])`,
       );
     }
     const pre = pkg.cameras.get(cam.name)!;

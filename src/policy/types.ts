@@ -37,8 +37,10 @@ export interface PolicyMetadata {
   readonly controlRateHz: number;
   /** embodiments this policy can drive, with their action spaces */
   readonly embodiments: Readonly<Record<string, ActionSpec>>;
-  /** camera names the policy reads from Observation.images */
+  /** camera names the policy reads from Observation.images, for any of its embodiments */
   readonly cameras: readonly string[];
+  /** per embodiment, the cameras it reads when acting for that robot (absent: `cameras` for every one) */
+  readonly embodimentCameras?: Readonly<Record<string, readonly string[]>>;
   /** proprio fields it reads from Observation.proprio, per embodiment */
   readonly proprioFields: Readonly<Record<string, readonly string[]>>;
 }
@@ -61,6 +63,11 @@ export interface Policy {
   reset(seed?: number): void;
   /** free native resources */
   dispose(): Promise<void>;
+}
+
+/** Camera names the policy reads when acting for `embodiment` (what a simulator or node must render). */
+export function policyCameras(meta: Pick<PolicyMetadata, 'cameras' | 'embodimentCameras'>, embodiment: string): readonly string[] {
+  return meta.embodimentCameras?.[embodiment] ?? meta.cameras;
 }
 
 /** Read action k of a chunk into `out` (length dim). */

@@ -18,7 +18,7 @@ import { chainFromArm, tipPosition } from '../embodiment/kinematics.ts';
 import { ActionMapper } from '../actions/command.ts';
 import { ObservationBuffer, imageInput } from '../observation/buffer.ts';
 import type { CameraFrame, Observation, ProprioSample } from '../observation/types.ts';
-import type { Policy } from '../policy/types.ts';
+import { policyCameras, type Policy } from '../policy/types.ts';
 import { loadManifest } from '../policy/manifest.ts';
 import { ControlLoop, type ControlStep, type RobotCommand } from '../runtime/control-loop.ts';
 import { percentile } from '../runtime/bench-util.ts';
@@ -232,7 +232,7 @@ export class ArmatureNode {
     // warm-up: first inference allocates sessions and buffers
     const robot = this.#robot;
     const images: Record<string, CameraFrame> = {};
-    for (const c of meta.cameras) images[c] = { type: 'raw', encoding: 'rgb8', width: 64, height: 64, step: 192, data: new Uint8Array(64 * 64 * 3).fill(128), stamp: 0 };
+    for (const c of policyCameras(meta, this.#embodiment)) images[c] = { type: 'raw', encoding: 'rgb8', width: 64, height: 64, step: 192, data: new Uint8Array(64 * 64 * 3).fill(128), stamp: 0 };
     const n = jointNames(robot).length;
     const proprio: ProprioSample = {
       stamp: 0,
@@ -320,9 +320,11 @@ export class ArmatureNode {
       ...(p.expected_latency_ticks >= 0 ? { expectedLatencyTicks: p.expected_latency_ticks } : {}),
       safety: { velocityScale: p.velocity_scale, accelerationScale: p.acceleration_scale, positionMargin: p.position_margin_rad },
     });
-    this.#cameraTopics = this.#resolveCameraTopics(meta.cameras, robot);
+    // only the cameras this embodiment's graphs read (a multi-robot policy lists every robot's)
+    const cameras = policyCameras(meta, this.#embodiment);
+    this.#cameraTopics = this.#resolveCameraTopics(cameras, robot);
     this.#buffer = new ObservationBuffer({
-      cameras: meta.cameras,
+      cameras,
       cameraMaxAgeS: p.max_camera_age_s,
       proprioMaxAgeS: p.max_joint_state_age_s,
       instruction: p.instruction,
@@ -330,7 +332,7 @@ export class ArmatureNode {
     });
     this.#joints = new JointStateAssembler(robot);
     const maxAges: Record<string, number> = { proprio: p.max_joint_state_age_s };
-    for (const c of meta.cameras) maxAges[imageInput(c)] = p.max_camera_age_s;
+    for (const c of cameras) maxAges[imageInput(c)] = p.max_camera_age_s;
     this.#watchdog = new Watchdog({ maxAges, jointJumpThreshold: p.joint_jump_threshold_rad });
     this.#encoder = new CommandEncoder({
       robot,

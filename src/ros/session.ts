@@ -5,7 +5,7 @@
  * is deterministic for a seed and runs as fast as the machine allows.
  */
 import type { SimRobot } from '../../sim/env/sim-robot.ts';
-import type { Policy } from '../policy/types.ts';
+import { policyCameras, type Policy } from '../policy/types.ts';
 import { InProcessBus, secondsToNs } from './inprocess.ts';
 import { McapRecorder } from './mcap.ts';
 import { ArmatureNode, type TickRecord } from './node.ts';
@@ -67,7 +67,9 @@ export async function createSimSession(opts: SimSessionOptions): Promise<SimSess
     policy = new JointSweepPolicy(desc, { rateHz: 20 });
   }
   const rateHz = policy.metadata.controlRateHz;
-  const cameras = policy.metadata.cameras;
+  // what the node will read: the cameras of the embodiment its parameters choose (default: the first)
+  const embodimentParam = opts.parameters?.['embodiment'];
+  const cameras = policyCameras(policy.metadata, typeof embodimentParam === 'string' && embodimentParam ? embodimentParam : Object.keys(policy.metadata.embodiments)[0]!);
   const bus = new InProcessBus({ clock: 'manual', serialize: opts.serialize ?? false });
   const recorder = opts.recordBag ? await McapRecorder.create({ path: opts.recordBag }) : undefined;
   recorder?.recordBus(bus);

@@ -1,4 +1,4 @@
-import type { Manifest } from '../manifest.ts';
+import { camerasForEmbodiment, type Manifest } from '../manifest.ts';
 import type { ActionChunk, InferenceStats, PolicyMetadata } from '../types.ts';
 import { ArmatureError } from '../../errors.ts';
 
@@ -10,7 +10,10 @@ export function policyMetadata(m: Manifest): PolicyMetadata {
     executeLength: Math.min(m.execute_length ?? m.chunk_length, m.chunk_length),
     controlRateHz: m.control_rate_hz,
     embodiments: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.action])),
-    cameras: m.cameras.map((c) => c.name),
+    cameras: [...new Set(m.cameras.map((c) => c.name))],
+    embodimentCameras: Object.fromEntries(
+      Object.keys(m.embodiments).map((n) => [n, [...new Set(camerasForEmbodiment(m, n).map((c) => c.name))]]),
+    ),
     proprioFields: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.proprio.fields.map((f) => f.name)])),
   };
 }
