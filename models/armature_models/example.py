@@ -101,14 +101,15 @@ def agibot_proprio(seed: int = 0) -> Dict[str, List[float]]:
 
 def write_example(pkg_dir: Path, *, cameras: Sequence[str] = ("agentview", "eye_in_hand"),
                   proprio: Dict[str, List[float]] | None = None, file: str = "observation.json",
-                  image_files: Dict[str, str] | None = None) -> Path:
-    """Write example/<file> and one PNG per camera; returns the JSON path."""
+                  image_files: Dict[str, str] | None = None, views: Dict[str, str] | None = None) -> Path:
+    """Write example/<file> and one PNG per camera; returns the JSON path. `views` maps a camera
+    without a synthetic view of its own (e.g. 'head') to 'agentview' or 'eye_in_hand'."""
     ex = Path(pkg_dir) / "example"
     ex.mkdir(parents=True, exist_ok=True)
     image_files = image_files or {c: f"{c}.png" for c in cameras}
     for i, cam in enumerate(cameras):
         png = ex / image_files[cam]
-        write_png(png, render_scene(view=cam, seed=i))
+        write_png(png, render_scene(view=(views or {}).get(cam, cam), seed=i))
     doc = {"instruction": INSTRUCTION, "stamp": 0,
            "proprio": proprio if proprio is not None else franka_proprio(),
            "images": {c: image_files[c] for c in cameras}}

@@ -15,7 +15,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -35,6 +35,12 @@ const dataSpec = z.object({
   seed: z.number().int().nonnegative().default(1000),
   /** task indices, e.g. "0-4" (default all) */
   tasks: z.string().optional(),
+  /**
+   * embodiment key (e.g. 'franka', 'agibot') for multi-robot packages: entries are grouped into
+   * one arrays folder per embodiment and the script gets `--arrays <embodiment>=<dir>` for each.
+   * Either every entry names one or none does (then one `--arrays <dir>`).
+   */
+  embodiment: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').optional(),
 });
 
 const trainSpec = z.object({
@@ -47,13 +53,40 @@ const trainSpec = z.object({
   args: z.array(z.string()).default([]),
 });
 export type TrainSpec = z.infer<typeof trainSpec>;
+export type DataSpec = z.infer<typeof dataSpec>;
+
+export function parseTrainSpec(raw: unknown, file = 'train.json'): TrainSpec {
+  const parsed = trainSpec.safeParse(raw);
+  if (!parsed.success) throw new ArmatureError('train.spec', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const named = parsed.data.data.filter((d) => d.embodiment !== undefined).length;
+  if (named !== 0 && named !== parsed.data.data.length) {
+    throw new ArmatureError('train.spec', `${file}: data: ${named} of ${parsed.data.data.length} entries name an embodiment; name one in every entry (multi-robot) or in none`);
+  }
+  return parsed.data;
+}
 
 export function readTrainSpec(dir: string): TrainSpec {
   const file = path.join(dir, 'train.json');
   if (!existsSync(file)) throw new ArmatureError('train.spec', `${file} not found: a trainable package has a train.json naming its data and script`);
-  const parsed = trainSpec.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new ArmatureError('train.spec', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseTrainSpec(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+/**
+ * Data entries grouped by arrays folder, in first-appearance order: one group keyed '' when no
+ * entry names an embodiment, else one per embodiment.
+ */
+export function dataGroups(spec: TrainSpec): Map<string, DataSpec[]> {
+  const groups = new Map<string, DataSpec[]>();
+  for (const d of spec.data) {
+    const key = d.embodiment ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  return groups;
+}
+
+/** The script's `--arrays` arguments: `DIR` alone, or `emb=DIR` per embodiment. */
+export function arraysArguments(arrays: ReadonlyMap<string, string>): string[] {
+  return [...arrays].flatMap(([emb, dir]) => ['--arrays', emb ? `${emb}=${dir}` : dir]);
 }
 
 /** Folder name of a recorded dataset: everything that changes its content. */
@@ -76,7 +109,18 @@ function splitTasks(spec: string | undefined, count: number, shards: number): st
   return Array.from({ length: n }, (_, k) => all.filter((_, i) => i % n === k).join(','));
 }
 
+/** Shard folders of a dataset recorded earlier (any --jobs), when all of them are complete. */
+export function completeShards(root: string): string[] | null {
+  if (!existsSync(root)) return null;
+  const shards = readdirSync(root).filter((n) => /^shard-\d+$/.test(n)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  if (shards.length === 0 || !shards.every((n, k) => n === `shard-${k}` && existsSync(path.join(root, n, '.complete')))) return null;
+  return shards.map((n) => path.join(root, n));
+}
+
 async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: number, log: (s: string) => void): Promise<string[]> {
+  // a dataset recorded with another --jobs is split differently but holds the same episodes
+  const done = completeShards(root);
+  if (done) return done;
   const { loadSuite } = await import('../../sim/tasks/suites.ts');
   const count = loadSuite(d.suite).tasks.length;
   const shards = splitTasks(d.tasks, count, jobs);
@@ -94,6 +138,24 @@ async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: nu
   return dirs;
 }
 
+/** Flatten `datasets` into .cache/arrays/<hash> unless done; packages trained on the same data share it. */
+async function buildArrays(datasets: string[], imageSize: number, cache: string, log: (s: string) => void): Promise<string> {
+  const want = JSON.stringify({ datasets, image: imageSize });
+  const arrays = path.join(cache, 'arrays', createHash('sha256').update(want).digest('hex').slice(0, 12));
+  const stamp = path.join(arrays, '.complete');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
+    const { exportTrainingArrays } = await import('../../sim/dataset/training-arrays.ts');
+    const tmp = `${arrays}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    const index = await exportTrainingArrays({ datasets, out: tmp, imageSize });
+    rmSync(arrays, { recursive: true, force: true });
+    renameSync(tmp, arrays);
+    writeFileSync(stamp, want);
+    log(`arrays: ${index.frames} frames, ${index.episodes.length} episodes, ${index.tasks.length} instructions -> ${arrays}\n`);
+  }
+  return arrays;
+}
+
 export interface TrainOptions {
   readonly name: string;
   readonly jobs: number;
@@ -108,29 +170,19 @@ export async function trainPackage(o: TrainOptions): Promise<void> {
   const log = o.log ?? ((s: string) => process.stderr.write(s));
   const pkg = path.join(ROOT, 'models', o.name);
   const spec = readTrainSpec(pkg);
-  const datasets: string[] = [];
-  for (const d of spec.data) {
-    const root = path.join(o.cache, 'data', datasetKey(d));
-    datasets.push(...(await recordDataset(d, root, o.jobs, log)));
-  }
-  // packages trained on the same data share one set of arrays
-  const want = JSON.stringify({ datasets, image: spec.image_size });
-  const arrays = path.join(o.cache, 'arrays', createHash('sha256').update(want).digest('hex').slice(0, 12));
-  const stamp = path.join(arrays, '.complete');
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
-    const { exportTrainingArrays } = await import('../../sim/dataset/training-arrays.ts');
-    const tmp = `${arrays}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    const index = await exportTrainingArrays({ datasets, out: tmp, imageSize: spec.image_size });
-    rmSync(arrays, { recursive: true, force: true });
-    renameSync(tmp, arrays);
-    writeFileSync(stamp, want);
-    log(`arrays: ${index.frames} frames, ${index.episodes.length} episodes, ${index.tasks.length} instructions -> ${arrays}\n`);
+  const arraysByEmbodiment = new Map<string, string>();
+  for (const [emb, entries] of dataGroups(spec)) {
+    const datasets: string[] = [];
+    for (const d of entries) {
+      const root = path.join(o.cache, 'data', datasetKey(d));
+      datasets.push(...(await recordDataset(d, root, o.jobs, log)));
+    }
+    arraysByEmbodiment.set(emb, await buildArrays(datasets, spec.image_size, o.cache, log));
   }
   if (o.dataOnly) return;
   const ckpt = path.join(o.cache, 'train', o.name);
   mkdirSync(ckpt, { recursive: true });
-  await run(o.python, [path.join(pkg, spec.script), '--arrays', arrays, '--checkpoint', ckpt, ...spec.args], log);
+  await run(o.python, [path.join(pkg, spec.script), ...arraysArguments(arraysByEmbodiment), '--checkpoint', ckpt, ...spec.args], log);
   await run(process.execPath, [CLI, 'policy', 'verify', '--model', pkg], log);
 }
 
