@@ -62,7 +62,9 @@ export function mulAffine(a: Float64Array, b: Float64Array, out: Float64Array = 
   return out;
 }
 
-/** out = t * Rot(axis, angle) for a rigid transform t (the joint rotation applied in t's frame). */
+const IDENTITY4 = identity4();
+
+/** out = t * Rot(axis, angle) (Rodrigues) for a rigid transform t: the joint rotation applied in t's frame; out may be t. */
 export function rotateAffine(t: Float64Array, axis: ArrayLike<number>, angle: number, out: Float64Array): Float64Array {
   const x = axis[0], y = axis[1], z = axis[2];
   const c = Math.cos(angle), s = Math.sin(angle), k = 1 - c;
@@ -104,13 +106,7 @@ export function originToMatrix(o: Origin, out: Float64Array = new Float64Array(1
 
 /** Rotation by `angle` rad about unit `axis` (Rodrigues), written into the rotation block of a 4x4. */
 export function axisAngleToMatrix4(axis: ArrayLike<number>, angle: number, out: Float64Array = new Float64Array(16)): Float64Array {
-  const [x, y, z] = [axis[0], axis[1], axis[2]];
-  const c = Math.cos(angle), s = Math.sin(angle), t = 1 - c;
-  identity4(out);
-  out[0] = t * x * x + c;     out[1] = t * x * y - s * z; out[2] = t * x * z + s * y;
-  out[4] = t * x * y + s * z; out[5] = t * y * y + c;     out[6] = t * y * z - s * x;
-  out[8] = t * x * z - s * y; out[9] = t * y * z + s * x; out[10] = t * z * z + c;
-  return out;
+  return rotateAffine(IDENTITY4, axis, angle, out);
 }
 
 /** Rotation vector (axis * angle, rad) of the rotation block of a 4x4 (or a 3x3 with stride 3). */
