@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 
-from .manifest import AGIBOT_ARM_REST, FR3_HOME, GRIPPER_OPEN
+from .manifest import AGIBOT_ARM_REST, FR3_HOME, GRIPPER_OPEN, UR5E_GRIPPER_OPEN, UR5E_HOME
 
 INSTRUCTION = "pick up the black bowl and place it on the plate"
 EXAMPLE_SIZE = 128
@@ -90,6 +90,13 @@ def franka_proprio(seed: int = 0) -> Dict[str, List[float]]:
     g = torch.Generator().manual_seed(seed)
     q = [round(h + 0.05 * float(d), 4) for h, d in zip(FR3_HOME, torch.randn(7, generator=g))]
     return {"joint_positions": q, "gripper": [GRIPPER_OPEN]}
+
+
+def ur5e_proprio(seed: int = 0) -> Dict[str, List[float]]:
+    """UR5e home pose plus a small seeded offset (rad), gripper open (m)."""
+    g = torch.Generator().manual_seed(seed)
+    q = [round(h + 0.05 * float(d), 4) for h, d in zip(UR5E_HOME, torch.randn(6, generator=g))]
+    return {"joint_positions": q, "gripper": [UR5E_GRIPPER_OPEN]}
 
 
 def agibot_proprio(seed: int = 0) -> Dict[str, List[float]]:

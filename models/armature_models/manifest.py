@@ -24,6 +24,10 @@ FR3_HOME = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
 #: Franka gripper opening per finger at rest, m
 GRIPPER_OPEN = 0.04
 
+#: UR5e home pose, rad (hardware/universal_robots/ur5e.yaml), and its gripper's full opening, m
+UR5E_HOME = [-0.4493, -2.0213, 1.625, -1.1745, -1.5708, -0.4493]
+UR5E_GRIPPER_OPEN = 0.085
+
 #: AgiBot dual arm rest pose, rad: zeros except the elbows (joint 4 of each arm), slightly bent.
 #: Placeholder until hardware/agibot gives a measured rest pose.
 AGIBOT_ARM_REST = [0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0]

@@ -348,19 +348,24 @@ def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr
             "curves": {"step": result.history["step"], **curves}}
 
 
-def franka_ee_embodiment(state: Stats, action: Stats) -> dict:
-    """Manifest embodiment of the trained FR3 policies, normalized with the training data's stats:
-    proprio [7 joints (rad), gripper width (m)] (the expert demos' observation.state), actions
+def arm_ee_embodiment(state: Stats, action: Stats, *, robot: str = "franka/fr3", joints: int = 7) -> dict:
+    """Manifest embodiment of a trained single-arm policy, normalized with the training data's stats:
+    proprio [joints (rad), gripper width (m)] (the expert demos' observation.state), actions
     [dx, dy, dz (m), drx, dry, drz (rad), gripper width (m)] (the expert's ee-delta commands)."""
     s_mean, s_std = [float(v) for v in state.mean], [float(v) for v in state.std]
     a = {"space": "ee_delta_pose", "names": ["dx", "dy", "dz", "drx", "dry", "drz", "gripper"],
          "units": ["m", "m", "m", "rad", "rad", "rad", "m"],
          "mean": [float(v) for v in action.mean], "std": [float(v) for v in action.std], "gripper_dims": [6]}
     proprio = {"input": "state", "fields": [
-        {"name": "joint_positions", "dim": 7, "mean": s_mean[:7], "std": s_std[:7]},
-        {"name": "gripper", "dim": 1, "mean": s_mean[7:8], "std": s_std[7:8]},
+        {"name": "joint_positions", "dim": joints, "mean": s_mean[:joints], "std": s_std[:joints]},
+        {"name": "gripper", "dim": 1, "mean": s_mean[joints:joints + 1], "std": s_std[joints:joints + 1]},
     ]}
-    return {"robot": "franka/fr3", "proprio": proprio, "action": a}
+    return {"robot": robot, "proprio": proprio, "action": a}
+
+
+def franka_ee_embodiment(state: Stats, action: Stats) -> dict:
+    """The FR3's ee-delta embodiment (7 joints)."""
+    return arm_ee_embodiment(state, action)
 
 
 def train_arguments(package_dir: Path, default_steps: int = 20000):

@@ -1,4 +1,5 @@
-"""Export models/uniact-small: backbone (primary camera uint8 pixels + instruction -> ua_logits,
+"""Export a uniact package (models/uniact-small, or a single-robot one such as the UR5e
+from-scratch baseline): backbone (primary camera uint8 pixels + instruction -> ua_logits,
 features), decoder_franka (+ eye_in_hand) and decoder_agibot (+ left/right wrist), codebook.bin,
 manifest with per-embodiment cameras and the training data's normalization stats, vocab, goldens
 (decoder goldens chained from the backbone golden) and example observations for both robots.
@@ -22,13 +23,15 @@ from armature_models import example, manifest as mf  # noqa: E402
 from armature_models.export import export_graph, golden_inputs_common  # noqa: E402
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab, split_words, tokenize, write_vocab  # noqa: E402
-from armature_models.training import Stats, franka_ee_embodiment  # noqa: E402
-from model import BackboneExport, Config, DecoderExport, UniActSmall, wrist_inputs  # noqa: E402
+from armature_models.training import Stats, arm_ee_embodiment  # noqa: E402
+from model import BackboneExport, Config, Decoder, DecoderExport, UniActSmall, wrist_inputs  # noqa: E402
 
 NAME = "uniact-small"
 #: primary camera per embodiment (one graph input, a different camera per robot)
-PRIMARY = {"franka": "agentview", "agibot": "head"}
-ROBOTS = {"franka": "franka/fr3", "agibot": "agibot/dual_arm"}
+PRIMARY = {"franka": "agentview", "agibot": "head", "ur5e": "agentview"}
+ROBOTS = {"franka": "franka/fr3", "agibot": "agibot/dual_arm", "ur5e": "universal_robots/ur5e"}
+#: arm joints of the single-arm robots
+ARM_JOINTS = {"franka": 7, "ur5e": 6}
 #: actions executed per 8-step chunk before replanning
 EXECUTE_LENGTH = 4
 
@@ -61,18 +64,66 @@ def write_codebook(path: Path, codebook: torch.Tensor) -> None:
     path.write_bytes(codebook.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
 
 
+def embodiment_spec(name: str, state: Stats, action: Stats) -> dict:
+    """Manifest embodiment (robot, proprio, action) of one robot, normalized with its data's stats."""
+    if name == "agibot":
+        return agibot_ee_embodiment(state, action)
+    return arm_ee_embodiment(state, action, robot=ROBOTS[name], joints=ARM_JOINTS[name])
+
+
 def cameras(cfg: Config) -> List[dict]:
-    out = []
-    for emb, cam in PRIMARY.items():
-        out.append({**mf.camera(cam, "image_primary", size=cfg.image_size, pixels=cfg.pixel_size), "embodiments": [emb]})
+    """Camera entries of the config's robots; a camera several robots share (the FR3's and the
+    UR5e's agentview and eye_in_hand) is one entry listing them all."""
+    by_camera: Dict[Tuple[str, str], List[str]] = {}
+    for emb in cfg.embodiments:
+        by_camera.setdefault((PRIMARY[emb], "image_primary"), []).append(emb)
     for emb, e in cfg.embodiments.items():
         for w in e.wrists:
-            out.append({**mf.camera(w, f"image_{w}", size=cfg.image_size, pixels=cfg.pixel_size), "embodiments": [emb]})
-    return out
+            by_camera.setdefault((w, f"image_{w}"), []).append(emb)
+    return [{**mf.camera(cam, inp, size=cfg.image_size, pixels=cfg.pixel_size), "embodiments": embs}
+            for (cam, inp), embs in by_camera.items()]
+
+
+def backbone_golden_outputs(model: UniActSmall, cfg: Config, vocab: List[str]) -> Tuple[dict, Dict[str, torch.Tensor]]:
+    """The backbone golden's inputs and outputs (what decoder goldens are chained from), computed in torch."""
+    ids, mask = tokenize(example.INSTRUCTION, vocab, cfg.max_length)
+    inputs = golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0,
+                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
+    with torch.no_grad():
+        logits, feat = BackboneExport(model.backbone, cfg)(*inputs.values())
+    return inputs, {"ua_logits": logits, "features": feat}
+
+
+def export_decoder(decoder: Decoder, out_dir: Path, *, cfg: Config, name: str, index: int, codebook: torch.Tensor,
+                   backbone_out: Dict[str, torch.Tensor]) -> dict:
+    """decoder_<name>.onnx + its golden, fed with the backbone golden's code and features; returns the graph spec."""
+    e = cfg.embodiments[name]
+    code = int(backbone_out["ua_logits"][0].argmax())
+    g = torch.Generator().manual_seed(100 + index)
+    dec_inputs = {"ua_embedding": codebook.detach()[code:code + 1],
+                  "features": backbone_out["features"],
+                  "state": torch.randn(1, e.state_dim, generator=g)}
+    for w in wrist_inputs(e):
+        dec_inputs[w] = torch.randint(0, 256, (1, cfg.pixel_size, cfg.pixel_size, 3), generator=g, dtype=torch.uint8)
+    graph = f"decoder_{name}"
+    return export_graph(DecoderExport(decoder, cfg, len(e.wrists)), name=graph, out_dir=out_dir, inputs=dec_inputs,
+                        output_names=["actions"]).spec
+
+
+def write_examples(out_dir: Path, names: List[str]) -> None:
+    """example/observation.json for the first robot, observation_<robot>.json for the others."""
+    for i, name in enumerate(names):
+        file = "observation.json" if i == 0 else f"observation_{name}.json"
+        if name == "agibot":
+            example.write_example(out_dir, cameras=["head", "left_wrist", "right_wrist"], proprio=example.agibot_proprio(),
+                                  file=file, views={"head": "agentview", "left_wrist": "eye_in_hand", "right_wrist": "eye_in_hand"})
+        else:
+            example.write_example(out_dir, file=file,
+                                  proprio=example.ur5e_proprio() if name == "ur5e" else example.franka_proprio())
 
 
 def export_package(model: UniActSmall, out_dir: Path = HERE, *, cfg: Config, vocab: List[str],
-                   stats: Dict[str, Tuple[Stats, Stats]], trained: bool = True,
+                   stats: Dict[str, Tuple[Stats, Stats]], trained: bool = True, name: str = NAME,
                    description: str = "Universal-action VLA: keypoint backbone (primary camera + instruction) -> "
                                       "logits over a 64x32 VQ codebook shared by the FR3 and the AgiBot dual arm "
                                       "-> per-robot decoders (code, features, proprio, wrist cameras) -> "
@@ -80,38 +131,23 @@ def export_package(model: UniActSmall, out_dir: Path = HERE, *, cfg: Config, voc
     model.eval()
     write_vocab(out_dir / "vocab.txt", vocab)
     write_codebook(out_dir / "codebook.bin", model.codebook)
-    ids, mask = tokenize(example.INSTRUCTION, vocab, cfg.max_length)
-    inputs = golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0,
-                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
+    inputs, _ = backbone_golden_outputs(model, cfg, vocab)
     bb = export_graph(BackboneExport(model.backbone, cfg), name="backbone", out_dir=out_dir, inputs=inputs,
                       output_names=["ua_logits", "features"])
     graphs = {"backbone": bb.spec}
-    code = int(bb.outputs["ua_logits"][0].argmax())
     embodiments = {}
-    for i, (name, e) in enumerate(cfg.embodiments.items()):
-        g = torch.Generator().manual_seed(100 + i)
-        dec_inputs = {"ua_embedding": model.codebook.detach()[code:code + 1],
-                      "features": bb.outputs["features"],
-                      "state": torch.randn(1, e.state_dim, generator=g)}
-        for w in wrist_inputs(e):
-            dec_inputs[w] = torch.randint(0, 256, (1, cfg.pixel_size, cfg.pixel_size, 3), generator=g, dtype=torch.uint8)
-        graph = f"decoder_{name}"
-        graphs[graph] = export_graph(DecoderExport(model.decoders[name], cfg, len(e.wrists)), name=graph,
-                                     out_dir=out_dir, inputs=dec_inputs, output_names=["actions"]).spec
-        st, act = stats[name]
-        spec = franka_ee_embodiment(st, act) if name == "franka" else agibot_ee_embodiment(st, act)
-        embodiments[name] = {**spec, "decoder": graph}
-    m = mf.manifest(name=NAME, kind="universal_action", description=description, trained=trained,
+    for i, emb in enumerate(cfg.embodiments):
+        graphs[f"decoder_{emb}"] = export_decoder(model.decoders[emb], out_dir, cfg=cfg, name=emb, index=i,
+                                                  codebook=model.codebook, backbone_out=bb.outputs)
+        embodiments[emb] = {**embodiment_spec(emb, *stats[emb]), "decoder": f"decoder_{emb}"}
+    m = mf.manifest(name=name, kind="universal_action", description=description, trained=trained,
                     chunk_length=cfg.chunk_length, cameras=cameras(cfg), embodiments=embodiments, graphs=graphs,
                     universal_action={"backbone": "backbone", "codebook": "codebook.bin",
                                       "size": cfg.codebook_size, "dim": cfg.codebook_dim})
     m["language"] = mf.language(max_length=cfg.max_length)
     m["execute_length"] = EXECUTE_LENGTH
     mf.write_manifest(out_dir, m)
-    example.write_example(out_dir)
-    example.write_example(out_dir, cameras=["head", "left_wrist", "right_wrist"], proprio=example.agibot_proprio(),
-                          file="observation_agibot.json",
-                          views={"head": "agentview", "left_wrist": "eye_in_hand", "right_wrist": "eye_in_hand"})
+    write_examples(out_dir, list(cfg.embodiments))
     return m
 
 

@@ -30,6 +30,15 @@ class Embodiment:
     wrists: Tuple[str, ...]
 
 
+#: every robot a uniact package can have a decoder for: (state, action) dims and wrist cameras
+EMBODIMENTS: Dict[str, Embodiment] = {
+    "franka": Embodiment(8, 7, ("eye_in_hand",)),
+    "agibot": Embodiment(16, 14, ("left_wrist", "right_wrist")),
+    # UR5e: 6 joints + gripper width; the same end-effector delta actions as the FR3
+    "ur5e": Embodiment(7, 7, ("eye_in_hand",)),
+}
+
+
 @dataclass(frozen=True)
 class Config:
     vocab_size: int
@@ -41,9 +50,7 @@ class Config:
     image_size: int = 64
     pixel_size: int = 128
     embodiments: Dict[str, Embodiment] = field(default_factory=lambda: {
-        "franka": Embodiment(8, 7, ("eye_in_hand",)),
-        "agibot": Embodiment(16, 14, ("left_wrist", "right_wrist")),
-    })
+        n: EMBODIMENTS[n] for n in ("franka", "agibot")})
 
 
 class Backbone(nn.Module):

@@ -1,10 +1,12 @@
 """Train uniact-small jointly on the FR3 and AgiBot dual-arm expert demonstrations, then export.
+The robots are those given --arrays (any of model.EMBODIMENTS), so the same script trains the
+UR5e-only from-scratch baseline (models/uniact-ur5e-scratch, `--name uniact-ur5e-scratch`).
 
 Run through `npm run train -- uniact-small` (records both robots' data first), or directly:
     /usr/bin/python3 models/uniact-small/train.py --arrays franka=.cache/arrays/<a> \
         --arrays agibot=.cache/arrays/<b> --checkpoint .cache/train/uniact-small [--steps N]
 
-Every batch holds half FR3 and half dual-arm frames. Losses:
+Every batch holds an equal share of each robot's frames. Losses:
 - chunk reconstruction by each robot's decoder from the quantized ground-truth code
   (straight-through), and, for a growing share of samples, from the code the backbone itself
   predicts (detached), so the argmax code used at inference is in distribution;
@@ -32,7 +34,7 @@ from armature_models.tokenizer import tokenize  # noqa: E402
 from armature_models.training import (Arrays, BatchSource, Ema, Stats, fit, set_threads, stats,  # noqa: E402
                                       training_record, write_loss_png, EE_ACTION_STD_FLOOR)
 from build import export_package, package_vocab  # noqa: E402
-from model import Config, UniActSmall  # noqa: E402
+from model import EMBODIMENTS, Config, UniActSmall  # noqa: E402
 
 COMMIT = 0.25
 CE = 0.5
@@ -55,6 +57,8 @@ def arguments():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--name", default="uniact-small", help="package name written into the manifest")
+    ap.add_argument("--description", default=None, help="manifest description (default: uniact-small's)")
     args = ap.parse_args()
     set_threads(args.threads)
     arrays = {}
@@ -62,6 +66,8 @@ def arguments():
         if "=" not in a:
             raise SystemExit(f"--arrays {a}: uniact-small trains on several robots; pass <embodiment>=<dir> per robot")
         k, v = a.split("=", 1)
+        if k not in EMBODIMENTS:
+            raise SystemExit(f"--arrays {a}: unknown embodiment '{k}'; known: {sorted(EMBODIMENTS)}")
         arrays[k] = v
     return args, arrays
 
@@ -90,10 +96,7 @@ def main() -> None:
     args, paths = arguments()
     data = {n: Arrays(p) for n, p in paths.items()}
     vocab = package_vocab([t for d in data.values() for t in d.tasks])
-    cfg = Config(vocab_size=len(vocab))
-    missing = set(cfg.embodiments) - set(data)
-    if missing:
-        raise SystemExit(f"no --arrays for embodiments {sorted(missing)}")
+    cfg = Config(vocab_size=len(vocab), embodiments={n: EMBODIMENTS[n] for n in data})
     torch.manual_seed(args.seed)
     model = UniActSmall(cfg)
     ema = Ema(model, decay=0.999)
@@ -153,8 +156,9 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     h = result.history
-    write_loss_png(out / "loss.png", {k: h.get(k, []) for k in ("loss", "recon_franka", "recon_agibot", "ce")}, h["step"])
-    m = export_package(ema.shadow, out, cfg=cfg, vocab=vocab, stats=st)
+    write_loss_png(out / "loss.png", {k: h.get(k, []) for k in ("loss", *(f"recon_{n}" for n in names), "ce")}, h["step"])
+    described = {"description": args.description} if args.description else {}
+    m = export_package(ema.shadow, out, cfg=cfg, vocab=vocab, stats=st, name=args.name, **described)
     anyd = next(iter(data.values()))
     info = training_record(name=m["name"], seed=args.seed, result=result, batch=args.batch, lr=args.lr, data=anyd,
                            arrays=paths[names[0]], parameters={

@@ -65,7 +65,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
   const nJoints = jointNames(robot).length;
   const names = stateNames(robot);
   const model = o.policy.type === 'model' ? await loadPolicy(o.policy.dir, { sampler: o.policy.sampler, seed: o.seed }) : null;
-  const actionSpec = model ? model.metadata.embodiments[embodimentFor(model, tr.embodiment)]! : null;
+  const actionSpec = model ? model.metadata.embodiments[embodimentFor(model, tr)]! : null;
   // the expert's action names come from the robot's arms (ExpertPolicy / BimanualExpertPolicy metadata)
   const actionNames = actionSpec ? actionSpec.names : tr.arms.length === 2 ? tr.arms.flatMap((a) => ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'].map((n) => `${a}_${n}`)) : ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'];
   const writer = await LeRobotDatasetWriter.create({
@@ -106,7 +106,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           noise: o.policy.type === 'expert' && o.policy.noise ? { actionStd: o.policy.noise, graspStd: o.policy.noise / 2 } : undefined,
           seed: o.seed + taskIndex,
         });
-      const embodiment = embodimentFor(policy, tr.embodiment);
+      const embodiment = embodimentFor(policy, tr);
       const maxSteps = o.maxSteps ?? suite.maxSteps;
       let kept = 0;
       let attempt = 0;

@@ -4,6 +4,7 @@
  * physics after every step) or the step limit.
  */
 import { join } from 'node:path';
+import { ArmatureError } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { ControlLoop } from '../../src/runtime/control-loop.ts';
 import type { RobotDescription } from '../../src/embodiment/description.ts';
@@ -30,10 +31,20 @@ export interface EpisodeContext {
   seed?: number;
 }
 
-/** The policy's embodiment for this robot: the one named like the robot's embodiment key, else its first. */
-export function embodimentFor(policy: Pick<Policy, 'metadata'>, key: string): string {
-  const keys = Object.keys(policy.metadata.embodiments);
-  return keys.includes(key) ? key : keys[0]!;
+/**
+ * The policy's embodiment for this robot: the one trained for the robot's description id, else the
+ * one named like its embodiment key, else (a single-robot policy run on another robot, e.g. an FR3
+ * policy on the UR5e, both in end-effector deltas) its only one. A multi-robot policy with no head
+ * for the robot is refused rather than silently driven with another robot's head.
+ */
+export function embodimentFor(policy: Pick<Policy, 'metadata'>, robot: { readonly id: string; readonly embodiment: string }): string {
+  const meta = policy.metadata;
+  const keys = Object.keys(meta.embodiments);
+  const byRobot = keys.find((k) => meta.embodimentRobots?.[k] === robot.id);
+  if (byRobot !== undefined) return byRobot;
+  if (keys.includes(robot.embodiment)) return robot.embodiment;
+  if (keys.length === 1) return keys[0]!;
+  throw new ArmatureError('eval.embodiment', `model ${meta.name} has heads for ${keys.map((k) => `${k} (${meta.embodimentRobots?.[k] ?? '?'})`).join(', ')} but none for robot '${robot.id}'; pick one of those robots with --robot, or train a head for it`);
 }
 
 /** The RGB bytes of a rendered frame, tightly packed (rgb8 frames from the renderer already are). */

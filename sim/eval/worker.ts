@@ -42,7 +42,7 @@ export class EvalWorker {
     const robot = this.robotId();
     // the expert renders only what a video needs: the suite's first camera
     // a multi-robot policy renders only what it reads for this robot
-    const embodiment = this.model ? embodimentFor(this.model, taskRobot(robot).embodiment) : '';
+    const embodiment = this.model ? embodimentFor(this.model, taskRobot(robot)) : '';
     const cameras = this.model ? [...policyCameras(this.model.metadata, embodiment)] : [this.suite!.cameras[0] ?? 'agentview'];
     const space = this.model ? this.model.metadata.embodiments[embodiment]!.space : 'ee_delta_pose';
     const env = await TaskEnv.create({
@@ -80,7 +80,7 @@ export class EvalWorker {
         env,
         policy,
         robot: env.taskRobot.description,
-        embodiment: embodimentFor(policy, env.taskRobot.embodiment),
+        embodiment: embodimentFor(policy, env.taskRobot),
         videoCamera: cameras.includes('agentview') ? 'agentview' : (cameras[0] ?? 'agentview'),
         schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? policy.metadata.executeLength ?? horizon, horizon) },
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,

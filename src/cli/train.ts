@@ -9,7 +9,10 @@
  *   3. runs the package's PyTorch script, which checkpoints and resumes
  *      (.cache/train/<name>), then exports ONNX graphs, goldens, manifest,
  *      loss curve and training.json into models/<name>;
- *   4. checks onnxruntime-node against the new goldens.
+ *   4. runs the package's later stages (train.json `stages`, e.g. a new robot's
+ *      decoder on the frozen backbone): their own data, script and checkpoint
+ *      (.cache/train/<name>@<stage>), with `--base <main checkpoint folder>`;
+ *   5. checks onnxruntime-node against the new goldens.
  * Every step is resumable, so a killed run continues where it stopped.
  */
 import type { Command } from 'commander';
@@ -41,6 +44,19 @@ const dataSpec = z.object({
    * Either every entry names one or none does (then one `--arrays <dir>`).
    */
   embodiment: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').optional(),
+  /** robot description id that performs the demonstrations instead of the suite's own, e.g. 'universal_robots/ur5e' */
+  robot: z.string().regex(/^[a-z0-9_]+\/[a-z0-9_]+$/, "'<maker>/<model>', e.g. universal_robots/ur5e").optional(),
+});
+
+/**
+ * A later training stage on top of the main one (e.g. a new robot's decoder head trained on a frozen
+ * backbone): its own data and script, which gets `--base <main checkpoint folder>`.
+ */
+const stageSpec = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -'),
+  data: z.array(dataSpec).min(1),
+  script: z.string(),
+  args: z.array(z.string()).default([]),
 });
 
 const trainSpec = z.object({
@@ -51,6 +67,8 @@ const trainSpec = z.object({
   script: z.string().default('train.py'),
   /** extra arguments for the script */
   args: z.array(z.string()).default([]),
+  /** stages run in order after the main training */
+  stages: z.array(stageSpec).default([]),
 });
 export type TrainSpec = z.infer<typeof trainSpec>;
 export type DataSpec = z.infer<typeof dataSpec>;
@@ -58,10 +76,16 @@ export type DataSpec = z.infer<typeof dataSpec>;
 export function parseTrainSpec(raw: unknown, file = 'train.json'): TrainSpec {
   const parsed = trainSpec.safeParse(raw);
   if (!parsed.success) throw new ArmatureError('train.spec', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const named = parsed.data.data.filter((d) => d.embodiment !== undefined).length;
-  if (named !== 0 && named !== parsed.data.data.length) {
-    throw new ArmatureError('train.spec', `${file}: data: ${named} of ${parsed.data.data.length} entries name an embodiment; name one in every entry (multi-robot) or in none`);
+  const where = [{ at: 'data', data: parsed.data.data }, ...parsed.data.stages.map((st, i) => ({ at: `stages.${i} (${st.name}).data`, data: st.data }))];
+  for (const { at, data } of where) {
+    const named = data.filter((d) => d.embodiment !== undefined).length;
+    if (named !== 0 && named !== data.length) {
+      throw new ArmatureError('train.spec', `${file}: ${at}: ${named} of ${data.length} entries name an embodiment; name one in every entry (multi-robot) or in none`);
+    }
   }
+  const names = parsed.data.stages.map((st) => st.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new ArmatureError('train.spec', `${file}: stages: '${twice}' appears twice; give each stage its own name`);
   return parsed.data;
 }
 
@@ -75,7 +99,7 @@ export function readTrainSpec(dir: string): TrainSpec {
  * Data entries grouped by arrays folder, in first-appearance order: one group keyed '' when no
  * entry names an embodiment, else one per embodiment.
  */
-export function dataGroups(spec: TrainSpec): Map<string, DataSpec[]> {
+export function dataGroups(spec: Pick<TrainSpec, 'data'>): Map<string, DataSpec[]> {
   const groups = new Map<string, DataSpec[]>();
   for (const d of spec.data) {
     const key = d.embodiment ?? '';
@@ -91,7 +115,9 @@ export function arraysArguments(arrays: ReadonlyMap<string, string>): string[] {
 
 /** Folder name of a recorded dataset: everything that changes its content. */
 export function datasetKey(d: z.infer<typeof dataSpec>): string {
-  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${d.tasks ? `-t${d.tasks.replace(/[^0-9-]/g, '_')}` : ''}`;
+  const tasks = d.tasks ? `-t${d.tasks.replace(/[^0-9-]/g, '_')}` : '';
+  const robot = d.robot ? `-r${d.robot.replace('/', '_')}` : '';
+  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${tasks}${robot}`;
 }
 
 function run(cmd: string, args: readonly string[], log: (s: string) => void): Promise<void> {
@@ -130,7 +156,7 @@ async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: nu
       const dir = dirs[k]!;
       if (existsSync(path.join(dir, '.complete'))) return;
       rmSync(dir, { recursive: true, force: true });
-      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png'];
+      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png', ...(d.robot ? ['--robot', d.robot] : [])];
       await run(process.execPath, args, log);
       writeFileSync(path.join(dir, '.complete'), new Date().toISOString() + '\n');
     }),
@@ -163,27 +189,51 @@ export interface TrainOptions {
   readonly cache: string;
   /** stop after the data steps */
   readonly dataOnly?: boolean;
+  /** run only this stage (the main training must have run before) */
+  readonly stage?: string;
   readonly log?: (s: string) => void;
+}
+
+/** Record and flatten a data list: arrays folder per embodiment key ('' when none is named). */
+async function prepareData(data: readonly DataSpec[], imageSize: number, o: TrainOptions, log: (s: string) => void): Promise<Map<string, string>> {
+  const arraysByEmbodiment = new Map<string, string>();
+  for (const [emb, entries] of dataGroups({ data: [...data] })) {
+    const datasets: string[] = [];
+    for (const d of entries) {
+      const root = path.join(o.cache, 'data', datasetKey(d));
+      datasets.push(...(await recordDataset(d, root, o.jobs, log)));
+    }
+    arraysByEmbodiment.set(emb, await buildArrays(datasets, imageSize, o.cache, log));
+  }
+  return arraysByEmbodiment;
 }
 
 export async function trainPackage(o: TrainOptions): Promise<void> {
   const log = o.log ?? ((s: string) => process.stderr.write(s));
   const pkg = path.join(ROOT, 'models', o.name);
   const spec = readTrainSpec(pkg);
-  const arraysByEmbodiment = new Map<string, string>();
-  for (const [emb, entries] of dataGroups(spec)) {
-    const datasets: string[] = [];
-    for (const d of entries) {
-      const root = path.join(o.cache, 'data', datasetKey(d));
-      datasets.push(...(await recordDataset(d, root, o.jobs, log)));
-    }
-    arraysByEmbodiment.set(emb, await buildArrays(datasets, spec.image_size, o.cache, log));
-  }
-  if (o.dataOnly) return;
   const ckpt = path.join(o.cache, 'train', o.name);
-  mkdirSync(ckpt, { recursive: true });
-  await run(o.python, [path.join(pkg, spec.script), ...arraysArguments(arraysByEmbodiment), '--checkpoint', ckpt, ...spec.args], log);
-  await run(process.execPath, [CLI, 'policy', 'verify', '--model', pkg], log);
+  const stages = o.stage === undefined ? spec.stages : spec.stages.filter((st) => st.name === o.stage);
+  if (o.stage !== undefined && stages.length === 0) {
+    throw new ArmatureError('train.stage', `models/${o.name}/train.json has no stage '${o.stage}'; stages: ${spec.stages.map((st) => st.name).join(', ') || 'none'}`);
+  }
+  if (o.stage === undefined) {
+    const arrays = await prepareData(spec.data, spec.image_size, o, log);
+    if (!o.dataOnly) {
+      mkdirSync(ckpt, { recursive: true });
+      await run(o.python, [path.join(pkg, spec.script), ...arraysArguments(arrays), '--checkpoint', ckpt, ...spec.args], log);
+    }
+  } else if (!o.dataOnly && !existsSync(path.join(ckpt, 'last.pt'))) {
+    throw new ArmatureError('train.stage', `stage '${o.stage}' builds on the main training of ${o.name}, but ${path.join(ckpt, 'last.pt')} does not exist; run \`npm run train -- ${o.name}\` first`);
+  }
+  for (const st of stages) {
+    const arrays = await prepareData(st.data, spec.image_size, o, log);
+    if (o.dataOnly) continue;
+    const dir = `${ckpt}@${st.name}`;
+    mkdirSync(dir, { recursive: true });
+    await run(o.python, [path.join(pkg, st.script), ...arraysArguments(arrays), '--checkpoint', dir, '--base', ckpt, ...st.args], log);
+  }
+  if (!o.dataOnly) await run(process.execPath, [CLI, 'policy', 'verify', '--model', pkg], log);
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -195,8 +245,9 @@ export function registerTrainCommand(program: Command): void {
     .option('--python <exe>', 'Python with torch and onnx (Debian python3-torch, python3-onnx)', '/usr/bin/python3')
     .option('--cache <dir>', 'where datasets, arrays and checkpoints go', path.join(ROOT, '.cache'))
     .option('--data-only', 'record and flatten the data, then stop')
-    .action(async (name: string, o: { jobs: number; python: string; cache: string; dataOnly?: boolean }) => {
-      await trainPackage({ name, jobs: o.jobs, python: o.python, cache: path.resolve(o.cache), dataOnly: o.dataOnly });
+    .option('--stage <name>', "run only this stage of train.json's stages (after the main training)")
+    .action(async (name: string, o: { jobs: number; python: string; cache: string; dataOnly?: boolean; stage?: string }) => {
+      await trainPackage({ name, jobs: o.jobs, python: o.python, cache: path.resolve(o.cache), dataOnly: o.dataOnly, stage: o.stage });
     });
 }
 

@@ -41,6 +41,8 @@ export interface PolicyMetadata {
   readonly cameras: readonly string[];
   /** per embodiment, the cameras it reads when acting for that robot (absent: `cameras` for every one) */
   readonly embodimentCameras?: Readonly<Record<string, readonly string[]>>;
+  /** per embodiment, the robot description id it was trained for (e.g. 'franka/fr3') */
+  readonly embodimentRobots?: Readonly<Record<string, string>>;
   /** proprio fields it reads from Observation.proprio, per embodiment */
   readonly proprioFields: Readonly<Record<string, readonly string[]>>;
 }

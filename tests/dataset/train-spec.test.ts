@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arraysArguments, completeShards, dataGroups, parseTrainSpec, readTrainSpec } from '../../src/cli/train.ts';
+import { arraysArguments, completeShards, dataGroups, datasetKey, parseTrainSpec, readTrainSpec, trainPackage } from '../../src/cli/train.ts';
 import { ArmatureError } from '../../src/errors.ts';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'models');
@@ -32,6 +32,47 @@ describe('train.json data per embodiment', () => {
     expect(() => parseTrainSpec(raw, 'x/train.json')).toThrow(/x\/train.json: data: 4 of 5 entries name an embodiment; name one in every entry \(multi-robot\) or in none/);
     raw.data[2].embodiment = 'fr=3';
     expect(() => parseTrainSpec(raw)).toThrow(/data.2.embodiment: letters, digits, _ or -/);
+  });
+});
+
+describe('train.json stages (a new robot\'s head on the frozen backbone)', () => {
+  it('reads uniact-small\'s UR5e stage: its own robot-specific data, at most 20 demos per task', () => {
+    const spec = readTrainSpec(join(MODELS, 'uniact-small'));
+    expect(spec.stages.map((s) => s.name)).toEqual(['ur5e']);
+    const stage = spec.stages[0]!;
+    expect(stage.script).toBe('adapt.py');
+    expect([...dataGroups(stage).keys()]).toEqual(['ur5e']);
+    expect(stage.data.every((d) => d.robot === 'universal_robots/ur5e' && d.episodes <= 20)).toBe(true);
+    // the from-scratch baseline records exactly the same datasets
+    const scratch = readTrainSpec(join(MODELS, 'uniact-ur5e-scratch'));
+    expect(scratch.data.map(datasetKey)).toEqual(stage.data.map(datasetKey));
+    expect(scratch.stages).toEqual([]);
+  });
+
+  it('keys datasets by robot, so the same suite recorded on another robot is another dataset', () => {
+    const d = { suite: 'spatial', episodes: 20, noise: 0.002, seed: 1000 };
+    expect(datasetKey(d)).toBe('spatial-e20-n0.002-s1000');
+    expect(datasetKey({ ...d, robot: 'universal_robots/ur5e' })).toBe('spatial-e20-n0.002-s1000-runiversal_robots_ur5e');
+  });
+
+  it('rejects bad robots, duplicate stage names and mixed embodiment naming inside a stage', () => {
+    const raw = JSON.parse(readFileSync(join(MODELS, 'uniact-small', 'train.json'), 'utf8'));
+    const bad = structuredClone(raw);
+    bad.stages[0].data[0].robot = 'ur5e';
+    expect(() => parseTrainSpec(bad)).toThrow(/stages.0.data.0.robot: '<maker>\/<model>'/);
+    const twice = structuredClone(raw);
+    twice.stages.push(structuredClone(raw.stages[0]));
+    expect(() => parseTrainSpec(twice, 'x/train.json')).toThrow(/x\/train.json: stages: 'ur5e' appears twice/);
+    const mixed = structuredClone(raw);
+    delete mixed.stages[0].data[1].embodiment;
+    expect(() => parseTrainSpec(mixed, 'x/train.json')).toThrow(/x\/train.json: stages.0 \(ur5e\).data: 3 of 4 entries name an embodiment/);
+  });
+
+  it('refuses an unknown stage, and a stage whose main training has not run, naming the fix', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'train-cache-'));
+    const o = { name: 'uniact-small', jobs: 1, python: '/bin/false', cache, log: () => {} };
+    await expect(trainPackage({ ...o, stage: 'ur10' })).rejects.toThrow(/models\/uniact-small\/train.json has no stage 'ur10'; stages: ur5e/);
+    await expect(trainPackage({ ...o, stage: 'ur5e' })).rejects.toThrow(/stage 'ur5e' builds on the main training of uniact-small, but .*last.pt does not exist; run `npm run train -- uniact-small` first/);
   });
 });
 

@@ -6,6 +6,7 @@ import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FIL
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
 import { parseRanges } from '../../src/cli/eval.ts';
+import { embodimentFor } from '../../sim/eval/episode.ts';
 
 const base: EvalConfig = {
   suite: 'spatial',
@@ -119,4 +120,27 @@ describe('episodes with a stochastic policy reused across episodes (as a worker 
       await env.close();
     }
   }, 60_000);
+});
+
+describe('embodimentFor: which head acts for the simulated robot', () => {
+  const meta = (robots: Record<string, string>) => ({
+    metadata: {
+      name: 'm', kind: 'universal_action' as const, horizon: 8, controlRateHz: 20, cameras: [], proprioFields: {},
+      embodiments: Object.fromEntries(Object.keys(robots).map((k) => [k, {} as never])),
+      embodimentRobots: robots,
+    },
+  });
+  const ur5e = { id: 'universal_robots/ur5e', embodiment: 'universal_robots' };
+
+  it('matches the robot id first, then the embodiment key, then a single-robot policy\'s only head', () => {
+    expect(embodimentFor(meta({ franka: 'franka/fr3', agibot: 'agibot/dual_arm', ur5e: 'universal_robots/ur5e' }), ur5e)).toBe('ur5e');
+    expect(embodimentFor(meta({ franka: 'franka/fr3', agibot: 'agibot/dual_arm' }), { id: 'franka/panda', embodiment: 'franka' })).toBe('franka');
+    expect(embodimentFor(meta({ franka: 'franka/fr3' }), ur5e)).toBe('franka');
+  });
+
+  it('refuses to drive a robot with another robot\'s head when the policy has several', () => {
+    expect(() => embodimentFor(meta({ franka: 'franka/fr3', agibot: 'agibot/dual_arm' }), ur5e)).toThrow(
+      /model m has heads for franka \(franka\/fr3\), agibot \(agibot\/dual_arm\) but none for robot 'universal_robots\/ur5e'/,
+    );
+  });
 });

@@ -14,6 +14,7 @@ export function policyMetadata(m: Manifest): PolicyMetadata {
     embodimentCameras: Object.fromEntries(
       Object.keys(m.embodiments).map((n) => [n, [...new Set(camerasForEmbodiment(m, n).map((c) => c.name))]]),
     ),
+    embodimentRobots: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.robot])),
     proprioFields: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.proprio.fields.map((f) => f.name)])),
   };
 }
