@@ -147,6 +147,19 @@ export class OnnxGraph {
     return out;
   }
 
+  /**
+   * Run and return one output's data: the sampler loops' call (no per-call record of outputs;
+   * a plain promise, so callers can pass it on without another async layer).
+   */
+  output(name: string): Promise<Float32Array> {
+    this.calls++;
+    return this.session.run(this.feeds).then((result) => {
+      const tensor = result[name];
+      if (!tensor) throw new ManifestError(`graph '${this.name}' returned no output '${name}'`);
+      return tensor.data as Float32Array;
+    });
+  }
+
   /** The bare onnxruntime call on the current inputs (the benchmark's baseline). */
   bareRun(): Promise<ort.InferenceSession.ReturnType> {
     return this.session.run(this.feeds);

@@ -73,4 +73,34 @@ describe('flow matching (Euler)', () => {
     await expect(sampleFlow({ ...base, steps: 2, warmStart: { actions: a0, t0: 1 } })).rejects.toThrow(/\[0, 1\)/);
     await expect(sampleFlow({ ...base, steps: 2, warmStart: { actions: new Float32Array(3), t0: 0.5 } })).rejects.toThrow(/length 3/);
   });
+
+  it('rejects a NaN velocity on any step through the result, and a wrong output length at once', async () => {
+    let calls = 0;
+    // finite on every step but the third: the NaN still reaches the result
+    const v = async (x: Float32Array) => {
+      calls++;
+      const out = new Float32Array(x.length);
+      if (calls === 3) out[5] = Number.NaN;
+      return out;
+    };
+    await expect(sampleFlow({ velocity: v, steps: 5, rng: new Rng(1), horizon: H, actionDim: A })).rejects.toThrow(/non-finite value at index 5/);
+    const short = async () => new Float32Array(3);
+    await expect(sampleFlow({ velocity: short, steps: 5, rng: new Rng(1), horizon: H, actionDim: A })).rejects.toThrow(/velocity field returned length 3, expected/);
+  });
+
+  it('integrates in the caller\'s buffer, which the field may read without a copy', async () => {
+    const buffer = new Float32Array(H * A);
+    const seen: boolean[] = [];
+    const v = async (x: Float32Array) => {
+      seen.push(x === buffer);
+      return new Float32Array(x.length).fill(1);
+    };
+    const r = await sampleFlow({ velocity: v, steps: 4, rng: new Rng(2), horizon: H, actionDim: A, out: buffer });
+    expect(r.actions).toBe(buffer);
+    expect(seen).toEqual([true, true, true, true]);
+    const noise = new Float32Array(H * A);
+    new Rng(2).fillNormal(noise);
+    // x1 = x0 + 1 (four steps of dt = 0.25 with v = 1)
+    expect(maxAbsDiff(buffer, noise.map((n) => n + 1))).toBeLessThan(1e-6);
+  });
 });

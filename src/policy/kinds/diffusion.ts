@@ -47,6 +47,8 @@ export class DiffusionPolicy implements Policy {
   private readonly encoder: OnnxGraph;
   private readonly denoiserGraph: OnnxGraph;
   private readonly denoiser: Denoiser;
+  /** the denoiser graph's noisy_actions buffer: DDIM/DDPM sample in it (makeChunk copies the result out) */
+  private readonly inPlace: Float32Array;
   private rng: Rng;
   private readonly seed: number;
   private readonly horizon: number;
@@ -87,12 +89,14 @@ export class DiffusionPolicy implements Policy {
     const tSpec = this.denoiserGraph.spec.inputs.find((t) => t.name === 'timesteps');
     this.perPositionInput = (tSpec?.shape.length ?? 1) === 2;
     const x = this.denoiserGraph.floatInput('noisy_actions');
+    this.inPlace = x;
     const t = this.denoiserGraph.floatInput('timesteps');
-    this.denoiser = async (xIn, tIn) => {
-      x.set(xIn);
+    this.denoiser = (xIn, tIn) => {
+      // DDIM and DDPM denoise in the graph's own input buffer: nothing to copy then
+      if (xIn !== x) x.set(xIn);
       if (this.perPositionInput) t.set(tIn);
       else t[0] = tIn[0]!;
-      return (await this.denoiserGraph.run())['prediction']!;
+      return this.denoiserGraph.output('prediction');
     };
   }
 
@@ -108,12 +112,12 @@ export class DiffusionPolicy implements Policy {
     let nfe: number;
     switch (this.mode) {
       case 'ddpm': {
-        const r = await sampleDdpm({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps });
+        const r = await sampleDdpm({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps, out: this.inPlace });
         ({ actions, nfe } = r);
         break;
       }
       case 'ddim': {
-        const r = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps ?? ddimSteps });
+        const r = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps ?? ddimSteps, out: this.inPlace });
         ({ actions, nfe } = r);
         break;
       }

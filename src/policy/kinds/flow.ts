@@ -60,10 +60,11 @@ export class FlowPolicy implements Policy {
     this.velocities = this.exits.map(({ head }) => {
       const x = head.floatInput('actions');
       const t = head.floatInput('time');
-      return async (xIn: Float32Array, tIn: number) => {
-        x.set(xIn);
+      return (xIn: Float32Array, tIn: number) => {
+        // the Euler sampler integrates in this head's own input buffer: nothing to copy then
+        if (xIn !== x) x.set(xIn);
         t[0] = tIn;
-        return (await head.run())['velocity']!;
+        return head.output('velocity');
       };
     });
     const [, spec] = embodimentOf(pkg, undefined);
@@ -119,7 +120,9 @@ export class FlowPolicy implements Policy {
           rng: this.rng,
         }));
       } else {
-        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: this.velocities[last]!, steps: coldSteps, rng: this.rng }));
+        // integrate in the last head's input buffer (makeChunk copies the result out)
+        const out = this.exits[last]!.head.floatInput('actions');
+        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: this.velocities[last]!, steps: coldSteps, rng: this.rng, out }));
       }
       if (this.mode === 'rti') this.previous = { actions: actions.slice(), stamp: obs.stamp };
     }

@@ -4,7 +4,7 @@
  */
 import type { Rng } from '../../util/random.ts';
 import { alphaBarAt, ddimTimesteps, ddimUpdate, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, checkModelOutput, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
+import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
 
 export interface DdimLoopOptions extends ChunkShape {
   denoiser: Denoiser;
@@ -19,7 +19,10 @@ export interface DdimLoopOptions extends ChunkShape {
   rng?: Rng;
 }
 
-/** Run DDIM updates over `timesteps` in place on `x`; returns the number of denoiser calls. */
+/**
+ * Run DDIM updates over `timesteps` in place on `x`; returns the number of denoiser calls. `x`
+ * may be the denoiser graph's own input buffer (the denoiser then skips copying it in).
+ */
 export async function runDdim(o: DdimLoopOptions): Promise<number> {
   const size = chunkSize(o, 'DDIM');
   checkChunk(o.x, size, 'DDIM x');
@@ -34,10 +37,11 @@ export async function runDdim(o: DdimLoopOptions): Promise<number> {
     const t = ts[s];
     const prev = s + 1 < ts.length ? ts[s + 1] : -1;
     tBuf.fill(t);
-    const out = checkModelOutput(await o.denoiser(o.x, tBuf), size, `denoiser at t=${t}`);
+    const out = checkOutputLength(await o.denoiser(o.x, tBuf), size, `denoiser at t=${t}`);
     if (noise) o.rng!.fillNormal(noise);
     ddimUpdate({ schedule: o.schedule, x: o.x, model: out, out: o.x, alphaBar: alphaBarAt(o.schedule, t), alphaBarPrev: alphaBarAt(o.schedule, prev), eta, noise });
   }
+  checkFiniteResult(o.x, `DDIM over t=[${ts.join(', ')}]`);
   return ts.length;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Rng } from '../../util/random.ts';
 import { alphaBarAt, ddimTimesteps, ddpmUpdate, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, checkModelOutput, chunkSize, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
+import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
 
 export interface DdpmOptions extends ChunkShape {
   denoiser: Denoiser;
@@ -35,9 +35,10 @@ export async function sampleDdpm(o: DdpmOptions): Promise<SampleResult> {
     const t = ts[s];
     const prev = s + 1 < ts.length ? ts[s + 1] : -1;
     tBuf.fill(t);
-    const out = checkModelOutput(await o.denoiser(x, tBuf), size, `denoiser at t=${t}`);
+    const out = checkOutputLength(await o.denoiser(x, tBuf), size, `denoiser at t=${t}`);
     if (prev >= 0) o.rng.fillNormal(noise);
     ddpmUpdate({ schedule: o.schedule, x, model: out, out: x, alphaBar: alphaBarAt(o.schedule, t), alphaBarPrev: alphaBarAt(o.schedule, prev), noise });
   }
+  checkFiniteResult(x, `DDPM over ${ts.length} steps`);
   return { actions: x, nfe: ts.length };
 }

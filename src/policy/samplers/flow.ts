@@ -3,7 +3,7 @@
  * (t = 0 noise, t = 1 data), x_{t+dt} = x_t + dt v(x_t, t).
  */
 import type { Rng } from '../../util/random.ts';
-import { checkChunk, checkModelOutput, chunkSize, SamplerError, type ChunkShape, type SampleResult, type VelocityField } from './types.ts';
+import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type SampleResult, type VelocityField } from './types.ts';
 
 export interface IntegrateOptions extends ChunkShape {
   velocity: VelocityField;
@@ -15,7 +15,10 @@ export interface IntegrateOptions extends ChunkShape {
   steps: number;
 }
 
-/** Euler-integrate `x` in place from t0 to 1; returns nfe (= steps). */
+/**
+ * Euler-integrate `x` in place from t0 to 1; returns nfe (= steps). `x` may be the velocity
+ * graph's own input buffer (the field then skips copying it in).
+ */
 export async function integrateFlow(o: IntegrateOptions): Promise<number> {
   const size = chunkSize(o, 'flow');
   checkChunk(o.x, size, 'flow x');
@@ -25,9 +28,10 @@ export async function integrateFlow(o: IntegrateOptions): Promise<number> {
   const x = o.x;
   for (let s = 0; s < o.steps; s++) {
     const t = o.t0 + s * dt;
-    const v = checkModelOutput(await o.velocity(x, t), size, `velocity field at t=${t.toFixed(4)}`);
+    const v = checkOutputLength(await o.velocity(x, t), size, 'velocity field');
     for (let i = 0; i < size; i++) x[i] += dt * v[i];
   }
+  checkFiniteResult(x, `flow integration from t=${o.t0}`);
   return o.steps;
 }
 

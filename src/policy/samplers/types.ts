@@ -66,6 +66,26 @@ export function checkModelOutput(out: Float32Array, size: number, what: string):
   return out;
 }
 
+/**
+ * Check a model output's length only (a per-call check inside sampler loops). Non-finite values
+ * are caught once, on the result, by checkFiniteResult: NaN or Inf in any model output always
+ * reaches the result through the updates (0 * NaN is NaN), so one scan per chunk suffices.
+ */
+export function checkOutputLength(out: Float32Array, size: number, what: string): Float32Array {
+  if (!(out instanceof Float32Array) || out.length !== size) {
+    throw new SamplerError(`${what} returned ${out instanceof Float32Array ? `length ${out.length}` : typeof out}, expected a Float32Array of length ${size} (horizon * actionDim): check the graph's output shape`);
+  }
+  return out;
+}
+
+/** Reject a sampled chunk holding NaN/Inf, naming the sampler whose model outputs caused it. */
+export function checkFiniteResult(x: Float32Array, what: string): Float32Array {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new SamplerError(`${what}: the result has a non-finite value at index ${i}, so a model output was NaN/Inf: check the model inputs (normalization) and the exported graph`);
+  }
+  return x;
+}
+
 /** Check that a caller-supplied chunk has the right length. */
 export function checkChunk(x: Float32Array, size: number, name: string): void {
   if (x.length !== size) throw new SamplerError(`${name} has length ${x.length}, expected ${size} (horizon * actionDim)`);
