@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * Evaluate a model package on suites (LIBERO protocol, fixed init states) with one or more
- * samplers, keep each run under models/<name>/eval/<suite>[-<sampler>]/ (results.json,
+ * samplers, optionally on another robot, keep each run under
+ * models/<name>/eval/<suite>[-<sampler>][-<robot model>]/ (results.json,
  * results.md, report.html, episodes.ndjson; resumable), and write the combined table to
  * models/<name>/eval/results.json.
  *
  *   node scripts/eval-package.mjs diffusion-small --suites spatial,object,goal,long \
  *        --samplers default,streaming --episodes 10 [--workers 2] [--collect-only]
+ *   node scripts/eval-package.mjs uniact-small --robot universal_robots/ur5e --episodes 10
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const name = args[0];
 if (!name || name.startsWith('-')) {
-  process.stderr.write('usage: node scripts/eval-package.mjs <model> [--suites a,b] [--samplers default,streaming] [--episodes 10] [--workers 2] [--collect-only]\n');
+  process.stderr.write('usage: node scripts/eval-package.mjs <model> [--suites a,b] [--samplers default,streaming] [--episodes 10] [--workers 2] [--robot <id>] [--collect-only]\n');
   process.exit(2);
 }
 const opt = (flag, dflt) => {
@@ -29,15 +31,19 @@ const suites = opt('--suites', 'spatial,object,goal,long').split(',');
 const samplers = opt('--samplers', 'default').split(',');
 const episodes = opt('--episodes', '10');
 const workers = opt('--workers', '2');
+/** robot description id instead of each suite's own, e.g. universal_robots/ur5e */
+const robot = opt('--robot', null);
 const pkg = path.join(ROOT, 'models', name);
 const evalDir = path.join(pkg, 'eval');
 
 if (!args.includes('--collect-only')) {
   for (const sampler of samplers) {
     for (const suite of suites) {
-      const out = path.join(evalDir, sampler === 'default' ? suite : `${suite}-${sampler}`);
+      const folder = [suite, ...(sampler === 'default' ? [] : [sampler]), ...(robot ? [robot.split('/')[1]] : [])].join('-');
+      const out = path.join(evalDir, folder);
       const cli = [path.join(ROOT, 'bin', 'armature.mjs'), 'eval', '--suite', suite, '--model', path.relative(ROOT, pkg), '--episodes', episodes, '--workers', workers, '--videos', '1', '--out', path.relative(ROOT, out), '--no-progress'];
       if (sampler !== 'default') cli.push('--sampler', sampler);
+      if (robot) cli.push('--robot', robot);
       process.stderr.write(`$ node ${cli.join(' ')}\n`);
       const r = spawnSync(process.execPath, cli, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       if (r.status !== 0) process.exit(r.status ?? 1);
@@ -53,6 +59,7 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
   runs.push({
     suite: r.suite,
     sampler: r.config?.policy?.sampler ?? 'default',
+    robot: r.config?.robot ?? null,
     steps: r.config?.policy?.steps ?? null,
     episodes: r.episodes,
     init_states_per_task: r.config?.episodes ?? null,
@@ -71,4 +78,4 @@ const summary = {
   runs,
 };
 writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
-for (const r of runs) process.stdout.write(`${r.suite}\t${r.sampler}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);

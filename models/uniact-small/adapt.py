@@ -7,8 +7,8 @@ Run through `npm run train -- uniact-small --stage ur5e` (records the robot's de
 
 The head sees what it will see at inference: the codebook entry of the frozen backbone's own
 argmax code, the backbone features, the robot's proprio and its wrist camera; the loss is the MSE
-to the robot's normalized action chunk. Only decoder_<robot>.onnx and its golden are written; the
-manifest gains the robot's embodiment (its cameras join the shared camera entries), the other
+to the robot's normalized action chunk. Only decoder_<robot>.onnx, its golden and
+example/observation_<robot>.json are written; the manifest gains the robot's embodiment (its cameras join the shared camera entries), the other
 graphs stay byte for byte. Resumes from <checkpoint>/last.pt; the EMA head is exported.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from armature_models import manifest as mf  # noqa: E402
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import read_vocab, tokenize  # noqa: E402
 from armature_models.training import Arrays, BatchSource, Ema, fit, set_threads, training_record, write_loss_png  # noqa: E402
-from build import backbone_golden_outputs, cameras, embodiment_spec, export_decoder  # noqa: E402
+from build import backbone_golden_outputs, cameras, embodiment_spec, export_decoder, write_robot_example  # noqa: E402
 from model import EMBODIMENTS, Config, Decoder, UniActSmall  # noqa: E402
 from train import ee_stats  # noqa: E402
 
@@ -118,6 +118,7 @@ def main() -> None:
     manifest["embodiments"][robot] = {**embodiment_spec(robot, st, act), "decoder": f"decoder_{robot}"}
     manifest["cameras"] = cameras(cfg)
     mf.write_manifest(out, manifest)
+    write_robot_example(out, robot, f"observation_{robot}.json")
 
     info = training_record(name=f"{manifest['name']}: {robot} decoder head", seed=args.seed, result=result,
                            batch=args.batch, lr=args.lr, data=data, arrays=path,

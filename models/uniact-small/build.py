@@ -110,16 +110,19 @@ def export_decoder(decoder: Decoder, out_dir: Path, *, cfg: Config, name: str, i
                         output_names=["actions"]).spec
 
 
+def write_robot_example(out_dir: Path, name: str, file: str) -> None:
+    """example/<file>: the example observation as robot `name` gives it (its cameras and proprio)."""
+    if name == "agibot":
+        example.write_example(out_dir, cameras=["head", "left_wrist", "right_wrist"], proprio=example.agibot_proprio(),
+                              file=file, views={"head": "agentview", "left_wrist": "eye_in_hand", "right_wrist": "eye_in_hand"})
+    else:
+        example.write_example(out_dir, file=file, proprio=example.ur5e_proprio() if name == "ur5e" else example.franka_proprio())
+
+
 def write_examples(out_dir: Path, names: List[str]) -> None:
     """example/observation.json for the first robot, observation_<robot>.json for the others."""
     for i, name in enumerate(names):
-        file = "observation.json" if i == 0 else f"observation_{name}.json"
-        if name == "agibot":
-            example.write_example(out_dir, cameras=["head", "left_wrist", "right_wrist"], proprio=example.agibot_proprio(),
-                                  file=file, views={"head": "agentview", "left_wrist": "eye_in_hand", "right_wrist": "eye_in_hand"})
-        else:
-            example.write_example(out_dir, file=file,
-                                  proprio=example.ur5e_proprio() if name == "ur5e" else example.franka_proprio())
+        write_robot_example(out_dir, name, "observation.json" if i == 0 else f"observation_{name}.json")
 
 
 def export_package(model: UniActSmall, out_dir: Path = HERE, *, cfg: Config, vocab: List[str],

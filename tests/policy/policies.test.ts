@@ -53,6 +53,22 @@ describe('every policy kind runs end to end on its shipped package', () => {
     await expect(policy.predictChunk(example('uniact-tiny'), { embodiment: 'ur5' })).rejects.toThrow(ObservationError);
   });
 
+  it('uniact-small drives a third robot, the UR5e, through a head added on the frozen backbone', async () => {
+    const policy = await load('uniact-small');
+    expect(policy.metadata.embodimentRobots).toEqual({ franka: 'franka/fr3', agibot: 'agibot/dual_arm', ur5e: 'universal_robots/ur5e' });
+    expect(policy.metadata.proprioFields['ur5e']).toEqual(['joint_positions', 'gripper']);
+    const franka = await policy.predictChunk(example('uniact-small'), { embodiment: 'franka' });
+    const ur5e = await policy.predictChunk(example('uniact-small', 'observation_ur5e.json'), { embodiment: 'ur5e' });
+    expect([ur5e.horizon, ur5e.dim]).toEqual([8, 7]);
+    expect(ur5e.actions.every(Number.isFinite)).toBe(true);
+    // same cameras and instruction: the shared backbone picks the same universal action for both arms
+    expect(ur5e.stats.universalToken).toBe(franka.stats.universalToken);
+    // ...which each robot's own head decodes into its own chunk
+    expect(ur5e.actions.some((v, i) => Math.abs(v - franka.actions[i]!) > 1e-4)).toBe(true);
+    // a 6-joint state is what the UR5e head reads; the FR3's 7 joints are refused
+    await expect(policy.predictChunk(example('uniact-small'), { embodiment: 'ur5e' })).rejects.toThrow(ObservationError);
+  });
+
   it('diffusion modes spend the expected denoiser evaluations and are seed-deterministic', async () => {
     const obs = example('diffusion-tiny');
     const ddim = await load('diffusion-tiny', { sampler: 'ddim', steps: 7, seed: 3 });
