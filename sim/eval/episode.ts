@@ -47,6 +47,23 @@ export function embodimentFor(policy: Pick<Policy, 'metadata'>, robot: { readonl
   throw new ArmatureError('eval.embodiment', `model ${meta.name} has heads for ${keys.map((k) => `${k} (${meta.embodimentRobots?.[k] ?? '?'})`).join(', ')} but none for robot '${robot.id}'; pick one of those robots with --robot, or train a head for it`);
 }
 
+/**
+ * The robot to evaluate a model with when none is asked for: the suite's own when the model has a
+ * head for it (by robot id or embodiment key), else the model's robot when it drives exactly one
+ * simulated robot (a UR5e-only policy on a Franka suite runs with the UR5e); undefined = the suite's.
+ */
+export function defaultRobotFor(
+  embodiments: Readonly<Record<string, { readonly robot: string }>>,
+  suiteRobot: string,
+  simulated: (id: string) => boolean,
+): string | undefined {
+  const entries = Object.entries(embodiments);
+  const suiteKey = suiteRobot.split('/')[0]!;
+  if (entries.some(([key, e]) => e.robot === suiteRobot || key === suiteKey)) return undefined;
+  if (entries.length === 1 && simulated(entries[0]![1].robot)) return entries[0]![1].robot;
+  return undefined;
+}
+
 /** The RGB bytes of a rendered frame, tightly packed (rgb8 frames from the renderer already are). */
 function rgbBytes(obs: Observation, camera: string): Uint8Array | null {
   const f = obs.images[camera];

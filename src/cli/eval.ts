@@ -47,6 +47,18 @@ export function registerTaskCommands(program: Command): void {
     });
 }
 
+/** The robot a model runs a suite with when --robot is not given (see defaultRobotFor); says so on stderr. */
+async function modelRobot(modelDir: string, suiteName: string): Promise<string | undefined> {
+  const { loadManifest } = await import('../policy/manifest.ts');
+  const { loadSuite } = await import('../../sim/tasks/suites.ts');
+  const { defaultRobotFor } = await import('../../sim/eval/episode.ts');
+  const { SIM_EMBODIMENT } = await import('../../sim/env/sim-robot.ts');
+  const suiteRobot = loadSuite(suiteName).robot;
+  const robot = defaultRobotFor(loadManifest(modelDir).embodiments, suiteRobot, (id) => id in SIM_EMBODIMENT);
+  if (robot) process.stderr.write(`# ${modelDir} has no head for the suite's robot ${suiteRobot}: evaluating with its own robot ${robot}\n`);
+  return robot;
+}
+
 interface EvalCliOptions {
   suite: string;
   model?: string;
@@ -102,9 +114,10 @@ export function registerEvalCommand(program: Command): void {
         shard = { index: Number(m[1]), count: Number(m[2]) };
       }
       const { evaluate } = await import('../../sim/eval/evaluate.ts');
+      const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, o.robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
+      const variant = [o.sampler, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
@@ -122,7 +135,7 @@ export function registerEvalCommand(program: Command): void {
           videosPerTask: o.videos,
           out,
           maxSteps: o.maxSteps,
-          robot: o.robot,
+          robot,
         },
         { progress: o.progress, policyName },
       );

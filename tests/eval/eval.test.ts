@@ -6,7 +6,7 @@ import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FIL
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
 import { parseRanges } from '../../src/cli/eval.ts';
-import { embodimentFor } from '../../sim/eval/episode.ts';
+import { defaultRobotFor, embodimentFor } from '../../sim/eval/episode.ts';
 
 const base: EvalConfig = {
   suite: 'spatial',
@@ -142,5 +142,18 @@ describe('embodimentFor: which head acts for the simulated robot', () => {
     expect(() => embodimentFor(meta({ franka: 'franka/fr3', agibot: 'agibot/dual_arm' }), ur5e)).toThrow(
       /model m has heads for franka \(franka\/fr3\), agibot \(agibot\/dual_arm\) but none for robot 'universal_robots\/ur5e'/,
     );
+  });
+});
+
+describe('defaultRobotFor: the robot a model evaluates a suite with when none is asked for', () => {
+  const sim = (id: string) => ['franka/fr3', 'agibot/dual_arm', 'universal_robots/ur5e'].includes(id);
+  it('keeps the suite\'s robot when the model has a head for it', () => {
+    expect(defaultRobotFor({ franka: { robot: 'franka/fr3' }, ur5e: { robot: 'universal_robots/ur5e' } }, 'franka/fr3', sim)).toBeUndefined();
+    expect(defaultRobotFor({ franka: { robot: 'franka/panda' } }, 'franka/fr3', sim)).toBeUndefined();
+  });
+  it('uses a single-robot model\'s own robot when it is simulated, else leaves the suite\'s', () => {
+    expect(defaultRobotFor({ ur5e: { robot: 'universal_robots/ur5e' } }, 'franka/fr3', sim)).toBe('universal_robots/ur5e');
+    expect(defaultRobotFor({ ur10: { robot: 'universal_robots/ur10' } }, 'franka/fr3', sim)).toBeUndefined();
+    expect(defaultRobotFor({ a: { robot: 'universal_robots/ur5e' }, b: { robot: 'x/y' } }, 'franka/fr3', sim)).toBeUndefined();
   });
 });
