@@ -2,7 +2,7 @@
 /**
  * Evaluate a model package on suites (LIBERO protocol, fixed init states) with one or more
  * samplers, optionally on another robot, keep each run under
- * models/<name>/eval/<suite>[-<sampler>][-<robot model>]/ (results.json,
+ * models/<name>/eval/<suite>[-<sampler>][-<robot model>][-i<episodes> unless 10]/ (results.json,
  * results.md, report.html, episodes.ndjson; resumable), and write the combined table to
  * models/<name>/eval/results.json.
  *
@@ -39,7 +39,7 @@ const evalDir = path.join(pkg, 'eval');
 if (!args.includes('--collect-only')) {
   for (const sampler of samplers) {
     for (const suite of suites) {
-      const folder = [suite, ...(sampler === 'default' ? [] : [sampler]), ...(robot ? [robot.split('/')[1]] : [])].join('-');
+      const folder = [suite, ...(sampler === 'default' ? [] : [sampler]), ...(robot ? [robot.split('/')[1]] : []), ...(episodes === '10' ? [] : [`i${episodes}`])].join('-');
       const out = path.join(evalDir, folder);
       const cli = [path.join(ROOT, 'bin', 'armature.mjs'), 'eval', '--suite', suite, '--model', path.relative(ROOT, pkg), '--episodes', episodes, '--workers', workers, '--videos', '1', '--out', path.relative(ROOT, out), '--no-progress'];
       if (sampler !== 'default') cli.push('--sampler', sampler);

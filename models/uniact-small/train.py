@@ -170,7 +170,8 @@ def main() -> None:
     info["data"] = {n: {"frames": d.n, "episodes": len(d.index["episodes"]), "instructions": len(d.tasks),
                         "cameras": d.cameras, "arrays": Path(paths[n]).name} for n, d in data.items()}
     info["machine"]["description"] = "2-core CPU VM, no GPU"
-    info["onnx_bytes"] = {p.name: p.stat().st_size for p in sorted(out.glob("*.onnx"))}
+    # this training's graphs only (a later stage may have added another robot's decoder)
+    info["onnx_bytes"] = {f: (out / f).stat().st_size for f in sorted(["backbone.onnx", *(f"decoder_{n}.onnx" for n in names)])}
     (out / "training.json").write_text(json.dumps(info, indent=1) + "\n")
     print(json.dumps({k: v for k, v in info.items() if k != "curves"}, indent=1))
 
