@@ -28,7 +28,7 @@ from torch.nn import functional as F  # noqa: E402
 
 from armature_models import manifest as mf  # noqa: E402
 from armature_models.nets import count_params  # noqa: E402
-from armature_models.tokenizer import read_vocab, tokenize  # noqa: E402
+from armature_models.tokenizer import read_vocab, split_words, tokenize  # noqa: E402
 from armature_models.training import Arrays, BatchSource, Ema, fit, set_threads, training_record, write_loss_png  # noqa: E402
 from build import backbone_golden_outputs, cameras, embodiment_spec, export_decoder, write_robot_example  # noqa: E402
 from model import EMBODIMENTS, Config, Decoder, UniActSmall  # noqa: E402
@@ -85,7 +85,8 @@ def main() -> None:
     data = Arrays(path)
     st, act = ee_stats(data)
     source = BatchSource(data, horizon=cfg.chunk_length, max_length=cfg.max_length, state=st, action=act)
-    unknown = sorted({w for t in data.tasks for w in t.lower().split() if w not in set(vocab)})
+    known = set(vocab)
+    unknown = sorted({w for t in data.tasks for w in split_words(t) if w not in known})
     if unknown:
         print(f"note: words outside the frozen vocabulary map to <unk>: {unknown}", flush=True)
     toks = [tokenize(t, vocab, cfg.max_length) for t in data.tasks]
