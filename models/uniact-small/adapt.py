@@ -54,6 +54,8 @@ def arguments():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--refit", action="store_true",
+                    help="allow a robot the backbone was trained with: its decoder is replaced by a new one fitted the same way")
     args = ap.parse_args()
     set_threads(args.threads)
     robot, _, path = args.arrays.partition("=")
@@ -79,8 +81,8 @@ def main() -> None:
     out = Path(args.out)
     vocab = read_vocab(out / "vocab.txt")
     base, base_cfg, base_steps = load_base(Path(args.base), len(vocab))
-    if robot in base_cfg.embodiments:
-        raise SystemExit(f"{robot} already has a jointly trained decoder; adaptation is for a new robot")
+    if robot in base_cfg.embodiments and not args.refit:
+        raise SystemExit(f"{robot} already has a jointly trained decoder; adaptation is for a new robot (--refit replaces it)")
     cfg = Config(vocab_size=len(vocab), embodiments={**base_cfg.embodiments, robot: EMBODIMENTS[robot]})
     data = Arrays(path)
     st, act = ee_stats(data)
