@@ -9,11 +9,12 @@ The head sees what it will see at inference: the codebook entry of the frozen ba
 argmax code, the backbone features, the robot's proprio and its wrist camera; the loss is the MSE
 to the robot's normalized action chunk. Only decoder_<robot>.onnx, its golden and
 example/observation_<robot>.json are written; the manifest gains the robot's embodiment (its
-cameras join the shared camera entries), the other graphs stay byte for byte. Resumes from <checkpoint>/last.pt; the EMA head is exported.
+cameras join the shared camera entries), the other graphs stay byte for byte. Resumes from
+<checkpoint>/last.pt; the EMA head is exported.
 
 --refit fits a new head the same way for a robot the backbone was trained with (an experiment:
-measured worse than the jointly trained heads, FR3 22.0 vs 20.8 % and dual arm 14 vs 74 %, so the
-package keeps the joint ones; see the README).
+no better than the jointly trained heads, FR3 22.0 vs 20.8 % with gains and losses per suite, dual
+arm 14 vs 74 %, so the package keeps the joint ones; see the README).
 """
 from __future__ import annotations
 
