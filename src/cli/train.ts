@@ -99,7 +99,7 @@ export function readTrainSpec(dir: string): TrainSpec {
  * Data entries grouped by arrays folder, in first-appearance order: one group keyed '' when no
  * entry names an embodiment, else one per embodiment.
  */
-export function dataGroups(spec: Pick<TrainSpec, 'data'>): Map<string, DataSpec[]> {
+export function dataGroups(spec: { readonly data: readonly DataSpec[] }): Map<string, DataSpec[]> {
   const groups = new Map<string, DataSpec[]>();
   for (const d of spec.data) {
     const key = d.embodiment ?? '';
@@ -197,7 +197,7 @@ export interface TrainOptions {
 /** Record and flatten a data list: arrays folder per embodiment key ('' when none is named). */
 async function prepareData(data: readonly DataSpec[], imageSize: number, o: TrainOptions, log: (s: string) => void): Promise<Map<string, string>> {
   const arraysByEmbodiment = new Map<string, string>();
-  for (const [emb, entries] of dataGroups({ data: [...data] })) {
+  for (const [emb, entries] of dataGroups({ data })) {
     const datasets: string[] = [];
     for (const d of entries) {
       const root = path.join(o.cache, 'data', datasetKey(d));
