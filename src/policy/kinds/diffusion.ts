@@ -104,8 +104,7 @@ export class DiffusionPolicy implements Policy {
     const t0 = performance.now();
     const [name, spec] = embodimentOf(this.pkg, opts.embodiment);
     fillObservationInputs(this.pkg, this.encoder, obs, spec);
-    const emb = (await this.encoder.run())['obs_embedding']!;
-    this.denoiserGraph.floatInput('obs_embedding').set(emb);
+    this.denoiserGraph.floatInput('obs_embedding').set(await this.encoder.output('obs_embedding'));
     const shape = { horizon: this.horizon, actionDim: this.actionDim };
     const ddimSteps = this.opts.ddimSteps ?? 10;
     let actions: Float32Array;

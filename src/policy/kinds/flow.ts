@@ -81,8 +81,7 @@ export class FlowPolicy implements Policy {
     // stage k > 0 continues from the features stage k - 1 left in head k - 1's input
     if (k === 0) fillObservationInputs(this.pkg, stage, obs, spec);
     else stage.floatInput('features_in').set(this.exits[k - 1]!.head.floatInput('features'));
-    const features = (await stage.run())['features']!;
-    head.floatInput('features').set(features);
+    head.floatInput('features').set(await stage.output('features'));
   }
 
   async predictChunk(obs: Observation, opts: InferOptions = {}): Promise<ActionChunk> {

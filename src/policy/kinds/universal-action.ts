@@ -39,11 +39,11 @@ export class UniversalActionPolicy implements Policy {
     const token = this.codebook.embed(b['ua_logits']!, this.selection, decoder.floatInput('ua_embedding'));
     if (decoder.hasInput('features')) decoder.floatInput('features').set(b['features']!);
     fillObservationInputs(this.pkg, decoder, obs, spec);
-    const d = await decoder.run();
+    const actions = await decoder.output('actions');
     return makeChunk({
       manifest: this.pkg.manifest,
       embodiment: name,
-      normalized: d['actions']!,
+      normalized: actions,
       stamp: obs.stamp,
       t0,
       stats: { universalToken: token },
