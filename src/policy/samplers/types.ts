@@ -57,9 +57,7 @@ export function chunkSize(shape: ChunkShape, who: string): number {
 
 /** Check that a model output has the chunk's length and finite values; name the call in the error. */
 export function checkModelOutput(out: Float32Array, size: number, what: string): Float32Array {
-  if (!(out instanceof Float32Array) || out.length !== size) {
-    throw new SamplerError(`${what} returned ${out instanceof Float32Array ? `length ${out.length}` : typeof out}, expected a Float32Array of length ${size} (horizon * actionDim): check the graph's output shape`);
-  }
+  checkOutputLength(out, size, what);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) throw new SamplerError(`${what} returned a non-finite value at index ${i}: check the model inputs (normalization) and the exported graph`);
   }
