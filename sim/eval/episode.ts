@@ -31,6 +31,11 @@ export interface EpisodeContext {
   seed?: number;
 }
 
+/** The head (embodiment key) trained for this robot's description id, else the one named like its embodiment key. */
+function headFor(robots: Readonly<Record<string, string | undefined>>, robot: { readonly id: string; readonly embodiment: string }): string | undefined {
+  return Object.keys(robots).find((k) => robots[k] === robot.id) ?? (robot.embodiment in robots ? robot.embodiment : undefined);
+}
+
 /**
  * The policy's embodiment for this robot: the one trained for the robot's description id, else the
  * one named like its embodiment key, else (a single-robot policy run on another robot, e.g. an FR3
@@ -40,9 +45,8 @@ export interface EpisodeContext {
 export function embodimentFor(policy: Pick<Policy, 'metadata'>, robot: { readonly id: string; readonly embodiment: string }): string {
   const meta = policy.metadata;
   const keys = Object.keys(meta.embodiments);
-  const byRobot = keys.find((k) => meta.embodimentRobots?.[k] === robot.id);
-  if (byRobot !== undefined) return byRobot;
-  if (keys.includes(robot.embodiment)) return robot.embodiment;
+  const head = headFor(Object.fromEntries(keys.map((k) => [k, meta.embodimentRobots?.[k]])), robot);
+  if (head !== undefined) return head;
   if (keys.length === 1) return keys[0]!;
   throw new ArmatureError('eval.embodiment', `model ${meta.name} has heads for ${keys.map((k) => `${k} (${meta.embodimentRobots?.[k] ?? '?'})`).join(', ')} but none for robot '${robot.id}'; pick one of those robots with --robot, or train a head for it`);
 }
@@ -58,8 +62,8 @@ export function defaultRobotFor(
   simulated: (id: string) => boolean,
 ): string | undefined {
   const entries = Object.entries(embodiments);
-  const suiteKey = suiteRobot.split('/')[0]!;
-  if (entries.some(([key, e]) => e.robot === suiteRobot || key === suiteKey)) return undefined;
+  const robots = Object.fromEntries(entries.map(([key, e]) => [key, e.robot]));
+  if (headFor(robots, { id: suiteRobot, embodiment: suiteRobot.split('/')[0]! }) !== undefined) return undefined;
   if (entries.length === 1 && simulated(entries[0]![1].robot)) return entries[0]![1].robot;
   return undefined;
 }
