@@ -84,11 +84,16 @@ def cameras(cfg: Config) -> List[dict]:
             for (cam, inp), embs in by_camera.items()]
 
 
+def backbone_golden_inputs(cfg: Config, vocab: List[str]) -> dict:
+    """The backbone golden's inputs: seeded primary-camera pixels and the example instruction."""
+    ids, mask = tokenize(example.INSTRUCTION, vocab, cfg.max_length)
+    return golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0,
+                                image_size=cfg.image_size, pixel_size=cfg.pixel_size)
+
+
 def backbone_golden_outputs(model: UniActSmall, cfg: Config, vocab: List[str]) -> Tuple[dict, Dict[str, torch.Tensor]]:
     """The backbone golden's inputs and outputs (what decoder goldens are chained from), computed in torch."""
-    ids, mask = tokenize(example.INSTRUCTION, vocab, cfg.max_length)
-    inputs = golden_inputs_common(cameras=["image_primary"], tokens=ids, mask=mask, state_dim=0,
-                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
+    inputs = backbone_golden_inputs(cfg, vocab)
     with torch.no_grad():
         logits, feat = BackboneExport(model.backbone, cfg)(*inputs.values())
     return inputs, {"ua_logits": logits, "features": feat}
@@ -134,8 +139,8 @@ def export_package(model: UniActSmall, out_dir: Path = HERE, *, cfg: Config, voc
     model.eval()
     write_vocab(out_dir / "vocab.txt", vocab)
     write_codebook(out_dir / "codebook.bin", model.codebook)
-    inputs, _ = backbone_golden_outputs(model, cfg, vocab)
-    bb = export_graph(BackboneExport(model.backbone, cfg), name="backbone", out_dir=out_dir, inputs=inputs,
+    bb = export_graph(BackboneExport(model.backbone, cfg), name="backbone", out_dir=out_dir,
+                      inputs=backbone_golden_inputs(cfg, vocab),
                       output_names=["ua_logits", "features"])
     graphs = {"backbone": bb.spec}
     embodiments = {}
