@@ -116,7 +116,7 @@ def mlp(dims: Sequence[int], act: type[nn.Module] = nn.SiLU, final_act: bool = F
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     """Transformer-style embedding of a scalar per element: t [...] -> [..., dim] (sin half, cos half)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t.unsqueeze(-1) * freqs
     return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 

@@ -43,6 +43,9 @@ class Arrays:
         self.images = {c: np.memmap(root / f"images.{c}.u8", dtype=np.uint8, mode="r", shape=(n, s, s, 3))
                        for c in self.cameras}
         self.tasks: List[str] = list(self.index["tasks"])
+        #: frames whose images were kept (models/armature_models/transport.py may keep every k-th frame only)
+        self.image_stride = int(self.index.get("imageStride", 1))
+        self.observation_frames = np.arange(0, n, self.image_stride)
         self.frame_task = np.zeros(n, dtype=np.int64)
         self.episode_end = np.zeros(n, dtype=np.int64)
         for e in self.index["episodes"]:
@@ -114,8 +117,9 @@ class Ema:
     @torch.no_grad()
     def update(self, module: nn.Module, step: int) -> None:
         d = min(self.decay, (1 + step) / (10 + step))
-        for s, p in zip(self.shadow.parameters(), module.parameters()):
-            s.mul_(d).add_(p.detach(), alpha=1 - d)
+        shadow = list(self.shadow.parameters())
+        torch._foreach_mul_(shadow, d)
+        torch._foreach_add_(shadow, [p.detach() for p in module.parameters()], alpha=1 - d)
         for s, b in zip(self.shadow.buffers(), module.buffers()):
             s.copy_(b)
 
@@ -266,7 +270,7 @@ class BatchSource:
 
     def sample(self, batch: int, rng: np.random.Generator, gen: torch.Generator) -> Batch:
         d = self.data
-        frames = rng.integers(0, d.n, batch)
+        frames = d.observation_frames[rng.integers(0, len(d.observation_frames), batch)]
         imgs = d.load_images(frames)
         views = []
         for c in d.cameras:
@@ -278,11 +282,62 @@ class BatchSource:
         return Batch(views=views, tokens=self.tokens[task], masks=self.masks[task], state=state, chunk=chunk)
 
 
+def random_shift_batched(img: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
+    """random_shift as one gather (the accelerator path: a per-sample loop would launch B kernels)."""
+    b, c, h, w = img.shape
+    dev = img.device
+    padded = nn.functional.pad(img, (pad, pad, pad, pad), mode="replicate").permute(0, 2, 3, 1)
+    off = torch.randint(0, 2 * pad + 1, (b, 2), generator=gen, device=dev)
+    rows = off[:, 0:1] + torch.arange(h, device=dev)
+    cols = off[:, 1:2] + torch.arange(w, device=dev)
+    out = padded[torch.arange(b, device=dev)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.permute(0, 3, 1, 2)
+
+
+class ResidentBatchSource(BatchSource):
+    """BatchSource with the whole dataset in the device's memory (images stay uint8; ~3 GB for the
+    Franka suites), batches drawn and augmented there: the GPU path, where host reads would starve it."""
+
+    def __init__(self, data: Arrays, *, device: torch.device, **kw):
+        super().__init__(data, **kw)
+        self.device = device
+        to = lambda x: torch.from_numpy(np.array(x)).to(device)  # noqa: E731  (a copy: memmaps are read-only)
+        self.images = {c: to(data.images[c]) for c in data.cameras}
+        self.state_d, self.action_d = to(data.state), to(data.action)
+        self.task_d, self.end_d = to(data.frame_task), to(data.episode_end)
+        self.frames_d = to(data.observation_frames)
+        self.tokens, self.masks = self.tokens.to(device), self.masks.to(device)
+        self.mean, self.std = self.mean.to(device), self.std.to(device)
+        self.s_mean, self.s_std = self.s_mean.to(device), self.s_std.to(device)
+        self.a_mean, self.a_std = self.a_mean.to(device), self.a_std.to(device)
+        self.steps = torch.arange(self.horizon, device=device)
+
+    def sample(self, batch: int, rng: np.random.Generator, gen: torch.Generator) -> Batch:
+        pick = torch.randint(0, len(self.frames_d), (batch,), generator=gen, device=self.device)
+        frames = self.frames_d[pick]
+        views = []
+        for c in self.data.cameras:
+            x = self.images[c][frames].permute(0, 3, 1, 2).float().div_(255.0)
+            views.append(random_shift_batched((x - self.mean) / self.std, self.shift, gen))
+        task = self.task_d[frames]
+        state = (self.state_d[frames] - self.s_mean) / self.s_std
+        idx = torch.minimum(frames[:, None] + self.steps[None, :], self.end_d[frames][:, None])
+        chunk = (self.action_d[idx] - self.a_mean) / self.a_std
+        return Batch(views=views, tokens=self.tokens[task], masks=self.masks[task], state=state, chunk=chunk)
+
+
+def batch_source(data: Arrays, device: torch.device, **kw) -> BatchSource:
+    """The batch source for `device`: host memory-mapped reads on the CPU, resident arrays elsewhere."""
+    return BatchSource(data, **kw) if device.type == "cpu" else ResidentBatchSource(data, device=device, **kw)
+
+
 @dataclass
 class TrainResult:
     step: int
     elapsed_s: float
     history: Dict[str, list]
+    #: machine_info() of the machine that trained (from the checkpoint when exporting elsewhere)
+    machine: dict
 
 
 def set_threads(threads: int) -> None:
@@ -290,25 +345,57 @@ def set_threads(threads: int) -> None:
 
 
 def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int, batch: int, lr: float, seed: int,
-        checkpoint: str | Path, log_every: int = 100) -> TrainResult:
+        checkpoint: str | Path, device: torch.device = torch.device("cpu"), time_budget_s: float = 0.0,
+        log_every: int = 100) -> TrainResult:
     """AdamW + cosine LR + grad clipping + EMA, resuming from <checkpoint>/last.pt; `loss_fn(model, batch, gen)`
-    returns (loss, {name: float}) and the dict entries are logged as curves."""
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    returns (loss, {name: float}) and the dict entries are logged as curves; `gen` lives on `device`.
+
+    time_budget_s > 0: after the LR warm-up, measure the step rate and cut `steps` to what fits in the budget
+    (the cosine schedule then ends there); the checkpoint keeps that total, so a resume finishes the same run."""
+    model.to(device)
+    ema.shadow.to(device)
+    extra = {"foreach": True} if device.type == "cuda" else {}
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4, **extra)
     ckpt = Checkpointer(checkpoint)
     saved = ckpt.load()
-    step, elapsed, history = 0, 0.0, {"step": []}
+    step, elapsed, history, machine = 0, 0.0, {"step": []}, machine_info()
+    #: the step count a time budget fixed (kept in the checkpoint)
+    fixed_total: int | None = None
     if saved is not None:
         model.load_state_dict(saved["model"])
         ema.shadow.load_state_dict(saved["ema"])
-        opt.load_state_dict(saved["opt"])
+        if "opt" in saved:
+            opt.load_state_dict(saved["opt"])
         step, history, elapsed = saved["step"], saved["history"], saved["elapsed_s"]
+        machine = saved.get("machine", machine)
+        if "total_steps" in saved:
+            steps = fixed_total = saved["total_steps"]
         print(f"resumed at step {step} ({elapsed / 60:.1f} min trained)", flush=True)
-    gen = torch.Generator().manual_seed(seed * 1000 + step)
+    gen = torch.Generator(device=device).manual_seed(seed * 1000 + step)
     rng = np.random.default_rng(seed * 1000 + step)
     model.train()
     t0 = time.time()
+    start_step = step
     window: Dict[str, list] = {}
+
+    def state() -> dict:
+        return {"model": model.state_dict(), "ema": ema.shadow.state_dict(), "opt": opt.state_dict(), "step": step,
+                "history": history, "elapsed_s": elapsed + time.time() - t0, "machine": machine,
+                **({} if fixed_total is None else {"total_steps": fixed_total})}
+
     while step < steps:
+        if time_budget_s > 0 and fixed_total is None and step - start_step in (200, 500):
+            # rate over steps 200-500: the first ones pay for start-up (allocator, cuDNN autotuning)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if step - start_step == 200:
+                t_rate = time.time()
+        if time_budget_s > 0 and fixed_total is None and step - start_step == 500:
+            rate = 300 / (time.time() - t_rate)
+            steps = fixed_total = max(step, min(steps, step + int(rate * (time_budget_s - (time.time() - t0)))))
+            print(f"{rate:.1f} steps/s: {steps} steps fit the {time_budget_s:.0f} s budget", flush=True)
+            if step >= steps:
+                break
         for g in opt.param_groups:
             g["lr"] = cosine_lr(step, steps, lr)
         loss, parts = loss_fn(model, source.sample(batch, rng, gen), gen)
@@ -319,21 +406,22 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
         ema.update(model, step)
         step += 1
         for k, v in parts.items():
-            window.setdefault(k, []).append(v)
+            window.setdefault(k, []).append(v.detach() if isinstance(v, torch.Tensor) else v)
         if step % log_every == 0:
             history["step"].append(step)
+            # loss parts may be device tensors: read them (one sync) only when logging
             for k, v in window.items():
-                history.setdefault(k, []).append(sum(v) / len(v))
+                history.setdefault(k, []).append(sum(float(x) for x in v) / len(v))
             window = {}
-            rate = step / max(1e-9, elapsed + time.time() - t0)
+            rate = (step - start_step) / max(1e-9, time.time() - t0)
             shown = " ".join(f"{k} {history[k][-1]:.4f}" for k in parts)
-            print(f"step {step}/{steps} {shown} ({rate:.2f} steps/s overall)", flush=True)
-        if ckpt.due() or step == steps:
-            ckpt.save({"model": model.state_dict(), "ema": ema.shadow.state_dict(), "opt": opt.state_dict(),
-                       "step": step, "history": history, "elapsed_s": elapsed + time.time() - t0})
-    if saved is None or saved["step"] < steps:
+            print(f"step {step}/{steps} {shown} ({rate:.2f} steps/s)", flush=True)
+        if ckpt.due():
+            ckpt.save(state())
+    if step > start_step:
+        ckpt.save(state())
         elapsed += time.time() - t0
-    return TrainResult(step=step, elapsed_s=elapsed, history=history)
+    return TrainResult(step=step, elapsed_s=elapsed, history=history, machine=machine)
 
 
 def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr: float, data: Arrays,
@@ -341,7 +429,7 @@ def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr
     """training.json: what was trained, on what, how long, on which machine."""
     curves = {k: v for k, v in result.history.items() if k != "step"}
     return {"name": name, "seed": seed, "steps": result.step, "batch": batch, "lr": lr,
-            "training_time_s": round(result.elapsed_s, 1), "machine": machine_info(), "parameters": parameters,
+            "training_time_s": round(result.elapsed_s, 1), "machine": result.machine, "parameters": parameters,
             "data": {"frames": data.n, "episodes": len(data.index["episodes"]), "instructions": len(data.tasks),
                      "arrays": Path(arrays).name},
             "final": {k: v[-1] for k, v in curves.items() if v},
@@ -381,6 +469,15 @@ def train_arguments(package_dir: Path, default_steps: int = 20000):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")
+    ap.add_argument("--time-budget", type=float, default=0.0,
+                    help="seconds: after warm-up, cut --steps to what fits (0 = no budget)")
+    ap.add_argument("--no-export", action="store_true", help="train (or resume) only; export later")
     args = ap.parse_args()
     set_threads(args.threads)
+    args.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
+    if args.device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
     return args

@@ -27,7 +27,7 @@ import torch  # noqa: E402
 
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
-from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, train_arguments,  # noqa: E402
+from armature_models.training import (Arrays, Ema, batch_source, data_stats, fit, train_arguments,  # noqa: E402
                                       training_record, write_loss_png)
 from model import Config, DiffusionSmall  # noqa: E402
 
@@ -40,20 +40,22 @@ def alphas_cumprod(T: int) -> torch.Tensor:
 
 
 def sample_timesteps(b: int, horizon: int, T: int, gen: torch.Generator) -> torch.Tensor:
-    """[B, H] integer timesteps from the mixture described in the module docstring."""
-    out = torch.randint(0, T, (b, 1), generator=gen).expand(b, horizon).clone()
-    mode = torch.rand(b, generator=gen)
-    pos = torch.arange(horizon)
-    for i in torch.nonzero(mode >= 0.5).flatten().tolist():
-        if mode[i] < 0.85:
-            m = int(torch.randint(1, T // horizon + 1, (1,), generator=gen))
-            K = m * horizon
-            r = T // K
-            c = int(torch.randint(0, m, (1,), generator=gen))
-            level = torch.clamp(m * (pos + 1) - c, max=K)
-            out[i] = (level - 1) * r + torch.randint(0, r, (horizon,), generator=gen)
-        else:
-            out[i] = torch.randint(0, T, (horizon,), generator=gen).sort().values
+    """[B, H] integer timesteps from the mixture described in the module docstring (on gen's device)."""
+    dev = gen.device
+    pos = torch.arange(horizon, device=dev)
+    mode = torch.rand(b, 1, generator=gen, device=dev)
+    # half: one level for the whole chunk (DDPM/DDIM training)
+    same = torch.randint(0, T, (b, 1), generator=gen, device=dev).expand(b, horizon)
+    # 35 %: the streaming buffer's staircase on a grid of m * horizon levels, shifted by c
+    m = torch.randint(1, T // horizon + 1, (b, 1), generator=gen, device=dev)
+    K = m * horizon
+    r = T // K
+    c = (torch.rand(b, 1, generator=gen, device=dev) * m).long()
+    level = torch.minimum(m * (pos + 1) - c, K)
+    stair = (level - 1) * r + (torch.rand(b, horizon, generator=gen, device=dev) * r).long()
+    # 15 %: independent levels, sorted (noise rising along the horizon)
+    rising = torch.randint(0, T, (b, horizon), generator=gen, device=dev).sort(dim=1).values
+    out = torch.where(mode < 0.5, same, torch.where(mode < 0.85, stair, rising))
     return out.clamp(0, T - 1)
 
 
@@ -65,20 +67,23 @@ def main() -> None:
     model = DiffusionSmall(cfg)
     ema = Ema(model, decay=0.999)
     st, act = data_stats(data)
-    source = BatchSource(data, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
-    abar = alphas_cumprod(cfg.num_train_timesteps)
+    source = batch_source(data, args.device, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
+    abar = alphas_cumprod(cfg.num_train_timesteps).to(args.device)
 
     def loss_fn(m: DiffusionSmall, b, gen: torch.Generator):
         t = sample_timesteps(b.chunk.shape[0], cfg.horizon, cfg.num_train_timesteps, gen)
-        eps = torch.randn(b.chunk.shape, generator=gen)
+        eps = torch.randn(b.chunk.shape, generator=gen, device=b.chunk.device)
         ab = abar[t].unsqueeze(-1)
         noisy = ab.sqrt() * b.chunk + (1 - ab).sqrt() * eps
         emb = m.encoder(b.views[0], b.views[1], b.tokens, b.masks, b.state)
         loss = torch.nn.functional.mse_loss(m.denoiser(noisy, t.float(), emb), eps)
-        return loss, {"loss": float(loss)}
+        return loss, {"loss": loss}
 
     result = fit(model, ema, loss_fn, source=source, steps=args.steps, batch=args.batch, lr=args.lr,
-                 seed=args.seed, checkpoint=args.checkpoint)
+                 seed=args.seed, checkpoint=args.checkpoint, device=args.device, time_budget_s=args.time_budget)
+    if args.no_export:
+        return
+    ema.shadow.cpu()
     out = Path(args.out)
     write_loss_png(out / "loss.png", {"loss": result.history.get("loss", [])}, result.history["step"])
     from build import export_package  # noqa: E402

@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
-from armature_models.training import (Arrays, BatchSource, Ema, data_stats, fit, train_arguments,  # noqa: E402
+from armature_models.training import (Arrays, Ema, batch_source, data_stats, fit, train_arguments,  # noqa: E402
                                       training_record, write_loss_png)
 from model import Config, FlowSmall  # noqa: E402
 
@@ -36,21 +36,24 @@ def main() -> None:
     model = FlowSmall(cfg)
     ema = Ema(model, decay=0.999)
     st, act = data_stats(data)
-    source = BatchSource(data, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
-    beta = torch.distributions.Beta(torch.tensor(1.5), torch.tensor(1.0))
+    source = batch_source(data, args.device, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
+    beta = torch.distributions.Beta(torch.tensor(1.5, device=args.device), torch.tensor(1.0, device=args.device))
 
     def loss_fn(m: FlowSmall, b, gen: torch.Generator):
         n = b.chunk.shape[0]
-        x0 = torch.randn(b.chunk.shape, generator=gen)
+        x0 = torch.randn(b.chunk.shape, generator=gen, device=b.chunk.device)
         t = beta.sample((n,))
         xt = (1 - t)[:, None, None] * x0 + t[:, None, None] * b.chunk
         target = b.chunk - x0
         feats = m.features(b.views[0], b.views[1], b.tokens, b.masks, b.state)
         losses = [torch.nn.functional.mse_loss(head(xt, t, h), target) for head, h in zip(m.heads, feats)]
-        return sum(losses), {f"exit_{k}": float(v) for k, v in enumerate(losses)}
+        return sum(losses), {f"exit_{k}": v for k, v in enumerate(losses)}
 
     result = fit(model, ema, loss_fn, source=source, steps=args.steps, batch=args.batch, lr=args.lr,
-                 seed=args.seed, checkpoint=args.checkpoint)
+                 seed=args.seed, checkpoint=args.checkpoint, device=args.device, time_budget_s=args.time_budget)
+    if args.no_export:
+        return
+    ema.shadow.cpu()
     out = Path(args.out)
     write_loss_png(out / "loss.png", {k: v for k, v in result.history.items() if k != "step"}, result.history["step"])
     from build import export_package  # noqa: E402
