@@ -17,19 +17,26 @@ const name = process.argv[2] ?? 'flow-small';
 const dir = join(import.meta.dirname, '..', 'models', name);
 const pkg = await loadModelPackage(dir);
 
-// timestamp every graph call and its completion
+// timestamp every graph call and its completion (the native session's synchronous run, or the
+// public session's promise on the fallback)
 let marks: Array<[string, number]> = [];
 for (const [graph, g] of pkg.graphs) {
-  const session = g.session as unknown as { run: (...args: unknown[]) => Promise<unknown> };
+  const session = (g.native ?? (g as unknown as { publicSession: unknown }).publicSession) as { run: (...args: unknown[]) => unknown };
   const run = session.run.bind(session);
   session.run = (...args: unknown[]) => {
     marks.push([`call ${graph}`, performance.now()]);
-    return run(...args).then((r) => {
+    const r = run(...args);
+    if (!(r instanceof Promise)) {
       marks.push([`done ${graph}`, performance.now()]);
       return r;
+    }
+    return r.then((v) => {
+      marks.push([`done ${graph}`, performance.now()]);
+      return v;
     });
   };
 }
+console.log(`${name}: graphs run on the ${[...pkg.graphs.values()].map((g) => g.sessionKind).join(', ')} session(s)`);
 
 const policy = policyFromPackage(pkg, { seed: 0 });
 const [embodiment, spec] = Object.entries(pkg.manifest.embodiments)[0]!;

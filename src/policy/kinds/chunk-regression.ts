@@ -2,7 +2,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { makeChunk, policyMetadata } from './common.ts';
+import { inBackground, makeChunk, policyMetadata } from './common.ts';
 
 export class ChunkRegressionPolicy implements Policy {
   readonly metadata;
@@ -16,7 +16,7 @@ export class ChunkRegressionPolicy implements Policy {
     const [name, spec] = embodimentOf(this.pkg, opts.embodiment);
     const graph = requireGraph(this.pkg, 'policy');
     fillObservationInputs(this.pkg, graph, obs, spec);
-    const out = await graph.run();
+    const out = inBackground(opts) ? await graph.run() : await graph.runInline();
     return makeChunk({ manifest: this.pkg.manifest, embodiment: name, normalized: out['actions']!, stamp: obs.stamp, t0 });
   }
 

@@ -1,5 +1,5 @@
 import { camerasForEmbodiment, type Manifest } from '../manifest.ts';
-import type { ActionChunk, InferenceStats, PolicyMetadata } from '../types.ts';
+import type { ActionChunk, InferenceStats, InferOptions, PolicyMetadata } from '../types.ts';
 import { ArmatureError } from '../../errors.ts';
 
 export function policyMetadata(m: Manifest): PolicyMetadata {
@@ -75,4 +75,13 @@ export function rtiExecuteLength(horizon: number): number {
 /** Actions executed since a previous chunk's observation (the RTI warm-start shift), from stamps in s. */
 export function actionsSince(previousStamp: number, stamp: number, rateHz: number): number {
   return Math.max(0, Math.round((stamp - previousStamp) * rateHz));
+}
+
+/**
+ * Whether predictChunk runs in the background (ChunkExecutor's async mode, the ROS node, passes an
+ * abort signal): each graph call then waits a turn of the event loop, so control ticks keep running
+ * between them. In the foreground the caller waits for the chunk anyway, so graphs run inline.
+ */
+export function inBackground(opts: InferOptions): boolean {
+  return opts.signal !== undefined;
 }

@@ -6,7 +6,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { actionsSince, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
+import { actionsSince, inBackground, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import {
   makeSchedule,
@@ -46,7 +46,8 @@ export class DiffusionPolicy implements Policy {
   private readonly schedule: NoiseSchedule;
   private readonly encoder: OnnxGraph;
   private readonly denoiserGraph: OnnxGraph;
-  private readonly denoiser: Denoiser;
+  /** the denoiser graph run inline (foreground) and after a turn of the event loop (background) */
+  private readonly denoisers: { inline: Denoiser; background: Denoiser };
   /** the denoiser graph's noisy_actions buffer: DDIM/DDPM sample in it (makeChunk copies the result out) */
   private readonly inPlace: Float32Array;
   private rng: Rng;
@@ -91,12 +92,22 @@ export class DiffusionPolicy implements Policy {
     const x = this.denoiserGraph.floatInput('noisy_actions');
     this.inPlace = x;
     const t = this.denoiserGraph.floatInput('timesteps');
-    this.denoiser = (xIn, tIn) => {
+    const g = this.denoiserGraph;
+    const fill = (xIn: Float32Array, tIn: Float32Array) => {
       // DDIM and DDPM denoise in the graph's own input buffer: nothing to copy then
       if (xIn !== x) x.set(xIn);
       if (this.perPositionInput) t.set(tIn);
       else t[0] = tIn[0]!;
-      return this.denoiserGraph.output('prediction');
+    };
+    this.denoisers = {
+      inline: (xIn, tIn) => {
+        fill(xIn, tIn);
+        return g.outputInline('prediction');
+      },
+      background: (xIn, tIn) => {
+        fill(xIn, tIn);
+        return g.output('prediction');
+      },
     };
   }
 
@@ -104,32 +115,35 @@ export class DiffusionPolicy implements Policy {
     const t0 = performance.now();
     const [name, spec] = embodimentOf(this.pkg, opts.embodiment);
     fillObservationInputs(this.pkg, this.encoder, obs, spec);
-    this.denoiserGraph.floatInput('obs_embedding').set(await this.encoder.output('obs_embedding'));
+    const background = inBackground(opts);
+    const denoiser = background ? this.denoisers.background : this.denoisers.inline;
+    const embedding = background ? await this.encoder.output('obs_embedding') : await this.encoder.outputInline('obs_embedding');
+    this.denoiserGraph.floatInput('obs_embedding').set(embedding);
     const shape = { horizon: this.horizon, actionDim: this.actionDim };
     const ddimSteps = this.opts.ddimSteps ?? 10;
     let actions: Float32Array;
     let nfe: number;
     switch (this.mode) {
       case 'ddpm': {
-        const r = await sampleDdpm({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps, out: this.inPlace });
+        const r = await sampleDdpm({ ...shape, denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps, out: this.inPlace });
         ({ actions, nfe } = r);
         break;
       }
       case 'ddim': {
-        const r = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps ?? ddimSteps, out: this.inPlace });
+        const r = await sampleDdim({ ...shape, denoiser, schedule: this.schedule, rng: this.rng, steps: this.opts.steps ?? ddimSteps, out: this.inPlace });
         ({ actions, nfe } = r);
         break;
       }
       case 'rti': {
         const prev = this.previous;
         if (!prev) {
-          ({ actions, nfe } = await sampleDdim({ ...shape, denoiser: this.denoiser, schedule: this.schedule, rng: this.rng, steps: ddimSteps }));
+          ({ actions, nfe } = await sampleDdim({ ...shape, denoiser, schedule: this.schedule, rng: this.rng, steps: ddimSteps }));
         } else {
           // actions executed since the previous chunk's observation
           const shift = actionsSince(prev.stamp, obs.stamp, this.metadata.controlRateHz);
           ({ actions, nfe } = await sampleRtiDdim({
             ...shape,
-            denoiser: this.denoiser,
+            denoiser,
             schedule: this.schedule,
             rng: this.rng,
             previous: prev.actions,
@@ -145,8 +159,8 @@ export class DiffusionPolicy implements Policy {
       case 'streaming': {
         const buf = (this.streaming ??= new StreamingBuffer({ ...shape, schedule: this.schedule, stepsPerAction: this.opts.steps ?? 1, rng: this.rng }));
         nfe = 0;
-        if (!buf.initialized) nfe += (await buf.initFromNoise(this.denoiser)).nfe;
-        const step = await buf.step(this.denoiser);
+        if (!buf.initialized) nfe += (await buf.initFromNoise(denoiser)).nfe;
+        const step = await buf.step(denoiser);
         nfe += step.nfe;
         // row 0: the clean action to execute now; rows 1..: the rolling buffer, noisier along the horizon
         actions = new Float32Array(this.horizon * this.actionDim);

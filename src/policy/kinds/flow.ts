@@ -8,7 +8,7 @@
 import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
-import { actionsSince, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
+import { actionsSince, inBackground, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, type VelocityField } from '../samplers/index.ts';
 import type { OnnxGraph } from '../onnx-graph.ts';
@@ -39,7 +39,8 @@ export class FlowPolicy implements Policy {
   readonly metadata;
   readonly mode: FlowMode;
   private readonly exits: Exit[];
-  private readonly velocities: VelocityField[];
+  /** per exit, its head run inline (foreground) and after a turn of the event loop (background) */
+  private readonly velocities: Array<{ inline: VelocityField; background: VelocityField }>;
   private rng: Rng;
   private readonly seed: number;
   private readonly horizon: number;
@@ -60,11 +61,20 @@ export class FlowPolicy implements Policy {
     this.velocities = this.exits.map(({ head }) => {
       const x = head.floatInput('actions');
       const t = head.floatInput('time');
-      return (xIn: Float32Array, tIn: number) => {
+      const fill = (xIn: Float32Array, tIn: number) => {
         // the Euler sampler integrates in this head's own input buffer: nothing to copy then
         if (xIn !== x) x.set(xIn);
         t[0] = tIn;
-        return head.output('velocity');
+      };
+      return {
+        inline: (xIn: Float32Array, tIn: number) => {
+          fill(xIn, tIn);
+          return head.outputInline('velocity');
+        },
+        background: (xIn: Float32Array, tIn: number) => {
+          fill(xIn, tIn);
+          return head.output('velocity');
+        },
       };
     });
     const [, spec] = embodimentOf(pkg, undefined);
@@ -76,12 +86,12 @@ export class FlowPolicy implements Policy {
   }
 
   /** Run backbone stage k (stage 0 reads the observation) and hand its features to head k. */
-  private async runStage(k: number, obs: Observation, spec: EmbodimentSpec): Promise<void> {
+  private async runStage(k: number, obs: Observation, spec: EmbodimentSpec, background: boolean): Promise<void> {
     const { stage, head } = this.exits[k]!;
     // stage k > 0 continues from the features stage k - 1 left in head k - 1's input
     if (k === 0) fillObservationInputs(this.pkg, stage, obs, spec);
     else stage.floatInput('features_in').set(this.exits[k - 1]!.head.floatInput('features'));
-    head.floatInput('features').set(await stage.output('features'));
+    head.floatInput('features').set(background ? await stage.output('features') : await stage.outputInline('features'));
   }
 
   async predictChunk(obs: Observation, opts: InferOptions = {}): Promise<ActionChunk> {
@@ -93,10 +103,12 @@ export class FlowPolicy implements Policy {
     let actions: Float32Array;
     let nfe: number;
     let exitIndex = last;
+    const background = inBackground(opts);
+    const velocity = (k: number) => (background ? this.velocities[k]!.background : this.velocities[k]!.inline);
     if (this.mode === 'truncated') {
       const r = await sampleWithEarlyExit({
         ...shape,
-        exits: this.exits.map((_, k) => ({ velocity: this.velocities[k]!, prepare: () => this.runStage(k, obs, spec) })),
+        exits: this.exits.map((_, k) => ({ velocity: velocity(k), prepare: () => this.runStage(k, obs, spec, background) })),
         steps: this.opts.steps ?? coldSteps,
         warmStartTime: this.opts.warmStartTime ?? 0.6,
         tolerance: this.opts.tolerance ?? 0.05,
@@ -104,13 +116,13 @@ export class FlowPolicy implements Policy {
       });
       ({ actions, nfe, exitIndex } = r);
     } else {
-      for (let k = 0; k <= last; k++) await this.runStage(k, obs, spec);
+      for (let k = 0; k <= last; k++) await this.runStage(k, obs, spec, background);
       const prev = this.previous;
       if (this.mode === 'rti' && prev) {
         const shift = actionsSince(prev.stamp, obs.stamp, this.metadata.controlRateHz);
         ({ actions, nfe } = await sampleRtiFlow({
           ...shape,
-          velocity: this.velocities[last]!,
+          velocity: velocity(last),
           previous: prev.actions,
           shift,
           gripperDims: this.gripperDims,
@@ -121,7 +133,7 @@ export class FlowPolicy implements Policy {
       } else {
         // integrate in the last head's input buffer (makeChunk copies the result out)
         const out = this.exits[last]!.head.floatInput('actions');
-        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: this.velocities[last]!, steps: coldSteps, rng: this.rng, out }));
+        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: velocity(last), steps: coldSteps, rng: this.rng, out }));
       }
       if (this.mode === 'rti') this.previous = { actions: actions.slice(), stamp: obs.stamp };
     }

@@ -8,7 +8,7 @@ import type { Observation } from '../../observation/types.ts';
 import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
 import { UniversalCodebook, type TokenSelection } from '../../actions/universal.ts';
-import { makeChunk, policyMetadata } from './common.ts';
+import { inBackground, makeChunk, policyMetadata } from './common.ts';
 
 export interface UniversalActionOptions {
   selection?: TokenSelection;
@@ -34,12 +34,13 @@ export class UniversalActionPolicy implements Policy {
     const [name, spec] = embodimentOf(this.pkg, opts.embodiment);
     const backbone = requireGraph(this.pkg, this.pkg.manifest.universal_action!.backbone);
     fillObservationInputs(this.pkg, backbone, obs, spec);
-    const b = await backbone.run();
+    const background = inBackground(opts);
+    const b = background ? await backbone.run() : await backbone.runInline();
     const decoder = requireGraph(this.pkg, spec.decoder!);
     const token = this.codebook.embed(b['ua_logits']!, this.selection, decoder.floatInput('ua_embedding'));
     if (decoder.hasInput('features')) decoder.floatInput('features').set(b['features']!);
     fillObservationInputs(this.pkg, decoder, obs, spec);
-    const actions = await decoder.output('actions');
+    const actions = background ? await decoder.output('actions') : await decoder.outputInline('actions');
     return makeChunk({
       manifest: this.pkg.manifest,
       embodiment: name,

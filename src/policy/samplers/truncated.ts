@@ -14,7 +14,7 @@ export interface FlowExit {
   /** velocity head on this exit's features */
   velocity: VelocityField;
   /** compute this exit's features (run its backbone stage); awaited before its integration */
-  prepare?: () => Promise<void>;
+  prepare?: () => void | Promise<void>;
 }
 
 export type AgreementMetric = 'max_abs' | 'rms';

@@ -1,9 +1,11 @@
 /**
  * Shared types for the diffusion and flow samplers.
  *
- * Samplers are written against abstract async model functions so they can be tested
- * with analytic models; the ONNX-backed policies bind the observation embedding inside
+ * Samplers are written against abstract model functions so they can be tested with
+ * analytic models; the ONNX-backed policies bind the observation embedding inside
  * these functions (computed once per control step, reused across denoising steps).
+ * A model function returns its output now (a graph run inline) or a promise of it
+ * (a graph run after a turn of the event loop); samplers await either.
  * Action chunks are normalized model-space arrays, row-major [horizon x actionDim].
  */
 import { ArmatureError } from '../../errors.ts';
@@ -14,7 +16,7 @@ import { ArmatureError } from '../../errors.ts';
  * @param t per-position diffusion timestep, [H], float in [0, T)
  * @returns prediction [H*A]: epsilon or clean sample, per the schedule's `prediction`
  */
-export type Denoiser = (x: Float32Array, t: Float32Array) => Promise<Float32Array>;
+export type Denoiser = (x: Float32Array, t: Float32Array) => Float32Array | Promise<Float32Array>;
 
 /**
  * Flow-matching velocity field.
@@ -22,7 +24,7 @@ export type Denoiser = (x: Float32Array, t: Float32Array) => Promise<Float32Arra
  * @param t flow time: 0 = noise, 1 = data
  * @returns velocity dx/dt, [H*A]
  */
-export type VelocityField = (x: Float32Array, t: number) => Promise<Float32Array>;
+export type VelocityField = (x: Float32Array, t: number) => Float32Array | Promise<Float32Array>;
 
 /** Shape of the action chunk a sampler produces. */
 export interface ChunkShape {
