@@ -431,7 +431,9 @@ def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr
     return {"name": name, "seed": seed, "steps": result.step, "batch": batch, "lr": lr,
             "training_time_s": round(result.elapsed_s, 1), "machine": result.machine, "parameters": parameters,
             "data": {"frames": data.n, "episodes": len(data.index["episodes"]), "instructions": len(data.tasks),
-                     "arrays": Path(arrays).name},
+                     "arrays": Path(arrays).name,
+                     # a copy carried to another machine (transport.py): lossy images, every k-th frame observed
+                     **({"transport": data.index["transport"]} if "transport" in data.index else {})},
             "final": {k: v[-1] for k, v in curves.items() if v},
             "curves": {"step": result.history["step"], **curves}}
 
