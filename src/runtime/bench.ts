@@ -158,7 +158,7 @@ export async function benchRuntime(): Promise<BenchEntry[]> {
     let first = true;
     for (const model of models) {
       if (!existsSync(join(MODELS_DIR, model, 'manifest.json'))) continue;
-      out.push(...(await benchOverhead(model, 300, 30, first ? '' : `.${model}`)));
+      out.push(...(await benchOverhead(model, 1000, 50, first ? '' : `.${model}`)));
       first = false;
     }
   }
