@@ -338,6 +338,8 @@ class TrainResult:
     history: Dict[str, list]
     #: machine_info() of the machine that trained (from the checkpoint when exporting elsewhere)
     machine: dict
+    #: how the training data reached that machine (transport.py), if it was carried
+    transport: dict | None = None
 
 
 def set_threads(threads: int) -> None:
@@ -359,6 +361,7 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
     ckpt = Checkpointer(checkpoint)
     saved = ckpt.load()
     step, elapsed, history, machine = 0, 0.0, {"step": []}, machine_info()
+    transport = source.data.index.get("transport")
     #: the step count a time budget fixed (kept in the checkpoint)
     fixed_total: int | None = None
     if saved is not None:
@@ -368,6 +371,7 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
             opt.load_state_dict(saved["opt"])
         step, history, elapsed = saved["step"], saved["history"], saved["elapsed_s"]
         machine = saved.get("machine", machine)
+        transport = saved.get("transport")
         if "total_steps" in saved:
             steps = fixed_total = saved["total_steps"]
         print(f"resumed at step {step} ({elapsed / 60:.1f} min trained)", flush=True)
@@ -380,7 +384,7 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
 
     def state() -> dict:
         return {"model": model.state_dict(), "ema": ema.shadow.state_dict(), "opt": opt.state_dict(), "step": step,
-                "history": history, "elapsed_s": elapsed + time.time() - t0, "machine": machine,
+                "history": history, "elapsed_s": elapsed + time.time() - t0, "machine": machine, "transport": transport,
                 **({} if fixed_total is None else {"total_steps": fixed_total})}
 
     while step < steps:
@@ -421,7 +425,7 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
     if step > start_step:
         ckpt.save(state())
         elapsed += time.time() - t0
-    return TrainResult(step=step, elapsed_s=elapsed, history=history, machine=machine)
+    return TrainResult(step=step, elapsed_s=elapsed, history=history, machine=machine, transport=transport)
 
 
 def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr: float, data: Arrays,
@@ -433,7 +437,7 @@ def training_record(*, name: str, seed: int, result: TrainResult, batch: int, lr
             "data": {"frames": data.n, "episodes": len(data.index["episodes"]), "instructions": len(data.tasks),
                      "arrays": Path(arrays).name,
                      # a copy carried to another machine (transport.py): lossy images, every k-th frame observed
-                     **({"transport": data.index["transport"]} if "transport" in data.index else {})},
+                     **({"transport": result.transport} if result.transport else {})},
             "final": {k: v[-1] for k, v in curves.items() if v},
             "curves": {"step": result.history["step"], **curves}}
 
