@@ -52,6 +52,11 @@ export interface InferOptions {
   embodiment?: string;
   /** abort signal for asynchronous inference */
   signal?: AbortSignal;
+  /**
+   * the caller keeps running control ticks while this inference runs (the async executor, the ROS
+   * node): each model call then waits a turn of the event loop; otherwise graphs run inline
+   */
+  background?: boolean;
 }
 
 /** One interface for every policy kind, local or remote. */

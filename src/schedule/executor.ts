@@ -204,7 +204,11 @@ export class ChunkExecutor {
   private inferOptions(signal?: AbortSignal): InferOptions {
     const o: InferOptions = {};
     if (this.opts.embodiment !== undefined) o.embodiment = this.opts.embodiment;
-    if (signal !== undefined) o.signal = signal;
+    // an inference with an abort signal runs beside the control ticks (see start())
+    if (signal !== undefined) {
+      o.signal = signal;
+      o.background = true;
+    }
     return o;
   }
 

@@ -164,6 +164,8 @@ describe('ChunkExecutor, asynchronous, policy 3 ticks slow', () => {
     expect(exec.stats.inferences).toBeGreaterThan(0);
     expect(exec.stats.inFlight).toBe(true);
     const signal = policy.signals[policy.signals.length - 1]!;
+    // async inference runs beside the ticks, so policies yield between their model calls
+    expect(policy.backgrounds.every((b) => b === true)).toBe(true);
     exec.reset();
     expect(signal.aborted).toBe(true);
     expect(exec.stats).toMatchObject({ ticks: 0, inferences: 0, starvedTicks: 0, inFlight: false });

@@ -43,6 +43,8 @@ export class StubPolicy implements Policy {
   inFlight = 0;
   maxInFlight = 0;
   signals: (AbortSignal | undefined)[] = [];
+  /** InferOptions.background of each call */
+  backgrounds: (boolean | undefined)[] = [];
   pending: Pending[] = [];
   private rng: Rng | null;
 
@@ -84,6 +86,7 @@ export class StubPolicy implements Policy {
   predictChunk(obs: Observation, opts?: InferOptions): Promise<ActionChunk> {
     this.calls++;
     this.signals.push(opts?.signal);
+    this.backgrounds.push(opts?.background);
     const chunk = this.chunkFor(obs.stamp);
     if (!this.o.manual) return Promise.resolve(chunk);
     this.inFlight++;

@@ -78,10 +78,10 @@ export function actionsSince(previousStamp: number, stamp: number, rateHz: numbe
 }
 
 /**
- * Whether predictChunk runs in the background (ChunkExecutor's async mode, the ROS node, passes an
- * abort signal): each graph call then waits a turn of the event loop, so control ticks keep running
+ * Whether predictChunk runs in the background (InferOptions.background: ChunkExecutor's async mode,
+ * the ROS node): each graph call then waits a turn of the event loop, so control ticks keep running
  * between them. In the foreground the caller waits for the chunk anyway, so graphs run inline.
  */
 export function inBackground(opts: InferOptions): boolean {
-  return opts.signal !== undefined;
+  return opts.background === true;
 }
