@@ -268,6 +268,11 @@ class BatchSource:
         self.s_mean, self.s_std = torch.tensor(state.mean).float(), torch.tensor(state.std).float()
         self.a_mean, self.a_std = torch.tensor(action.mean).float(), torch.tensor(action.std).float()
 
+    @property
+    def transport(self) -> dict | None:
+        """how the arrays were carried to this machine (transport.py), if they were"""
+        return self.data.index.get("transport")
+
     def sample(self, batch: int, rng: np.random.Generator, gen: torch.Generator) -> Batch:
         d = self.data
         frames = d.observation_frames[rng.integers(0, len(d.observation_frames), batch)]
@@ -361,7 +366,8 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
     ckpt = Checkpointer(checkpoint)
     saved = ckpt.load()
     step, elapsed, history, machine = 0, 0.0, {"step": []}, machine_info()
-    transport = source.data.index.get("transport")
+    # sources mixing several datasets (uniact-small's MixedSource) have no single transport
+    transport = getattr(source, "transport", None)
     #: the step count a time budget fixed (kept in the checkpoint)
     fixed_total: int | None = None
     if saved is not None:
