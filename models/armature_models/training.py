@@ -91,6 +91,35 @@ def data_stats(data: "Arrays") -> tuple:
     return st, act
 
 
+def stats_to_json(state: Stats, action: Stats) -> dict:
+    """Both stats as plain lists (kept in checkpoints, so a later stage normalizes as the base did)."""
+    return {"state": state.to_json(), "action": action.to_json()}
+
+
+def stats_from_json(d: dict) -> tuple:
+    return tuple(Stats(mean=np.asarray(d[k]["mean"], dtype=np.float64), std=np.asarray(d[k]["std"], dtype=np.float64))
+                 for k in ("state", "action"))
+
+
+def stats_from_manifest(path: str | Path, embodiment: str = "franka") -> tuple:
+    """(proprio stats, action stats) of an exported single-arm package (arm_ee_embodiment's layout)."""
+    e = json.loads(Path(path).read_text())["embodiments"][embodiment]
+    fields = e["proprio"]["fields"]
+    st = Stats(mean=np.concatenate([np.asarray(f["mean"], dtype=np.float64) for f in fields]),
+               std=np.concatenate([np.asarray(f["std"], dtype=np.float64) for f in fields]))
+    return st, Stats(mean=np.asarray(e["action"]["mean"], dtype=np.float64), std=np.asarray(e["action"]["std"], dtype=np.float64))
+
+
+def base_checkpoint(base: str | Path, package: str | Path) -> dict:
+    """A main training's last.pt for a later stage that fine-tunes it: {'ema', 'step', 'elapsed_s', 'machine',
+    'history', 'stats': (state, action)}. Stats come from the checkpoint, else from the package the main
+    training exported (checkpoints made before they kept stats)."""
+    saved = torch.load(Path(base) / "last.pt", map_location="cpu")
+    st = stats_from_json(saved["stats"]) if "stats" in saved else stats_from_manifest(Path(package) / "manifest.json")
+    return {"ema": saved["ema"], "step": saved["step"], "elapsed_s": saved["elapsed_s"], "machine": saved.get("machine"),
+            "history": saved["history"], "stats": st}
+
+
 def stats(x: np.ndarray, min_std: float) -> Stats:
     """Per-dimension mean/std with a floor, so constant dims don't blow up."""
     return Stats(mean=x.mean(axis=0).astype(np.float64), std=np.maximum(x.std(axis=0), min_std).astype(np.float64))
@@ -353,9 +382,10 @@ def set_threads(threads: int) -> None:
 
 def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int, batch: int, lr: float, seed: int,
         checkpoint: str | Path, device: torch.device = torch.device("cpu"), time_budget_s: float = 0.0,
-        log_every: int = 100) -> TrainResult:
+        log_every: int = 100, keep: dict | None = None) -> TrainResult:
     """AdamW + cosine LR + grad clipping + EMA, resuming from <checkpoint>/last.pt; `loss_fn(model, batch, gen)`
     returns (loss, {name: float}) and the dict entries are logged as curves; `gen` lives on `device`.
+    `keep`: extra entries saved in every checkpoint (e.g. the normalization stats).
 
     time_budget_s > 0: after the LR warm-up, measure the step rate and cut `steps` to what fits in the budget
     (the cosine schedule then ends there); the checkpoint keeps that total, so a resume finishes the same run."""
@@ -391,7 +421,7 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
     def state() -> dict:
         return {"model": model.state_dict(), "ema": ema.shadow.state_dict(), "opt": opt.state_dict(), "step": step,
                 "history": history, "elapsed_s": elapsed + time.time() - t0, "machine": machine, "transport": transport,
-                **({} if fixed_total is None else {"total_steps": fixed_total})}
+                **({} if fixed_total is None else {"total_steps": fixed_total}), **(keep or {})}
 
     while step < steps:
         if time_budget_s > 0 and fixed_total is None and step - start_step in (200, 500):
@@ -485,6 +515,8 @@ def train_arguments(package_dir: Path, default_steps: int = 20000):
     ap.add_argument("--time-budget", type=float, default=0.0,
                     help="seconds: after warm-up, cut --steps to what fits (0 = no budget)")
     ap.add_argument("--no-export", action="store_true", help="train (or resume) only; export later")
+    ap.add_argument("--base", default=None,
+                    help="a main training's checkpoint folder to fine-tune from (a train.json stage passes it)")
     args = ap.parse_args()
     set_threads(args.threads)
     args.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)

@@ -3,6 +3,11 @@
  * dataset. Initial states are sampled fresh from a seed (by default disjoint
  * from the suite's fixed evaluation states, which use their own per-task seeds),
  * so a policy trained on these demos is evaluated on layouts it has not seen.
+ *
+ * Handoff recording (HG-DAgger-style recovery data): a model drives for a random number of
+ * steps, then the scripted expert takes over from whatever state the model left (planning
+ * only the goal atoms still false) and only the expert's frames are recorded. The model
+ * hands over with an open hand, so the expert is never taught to drop what it holds.
  */
 import { loadSuite } from '../tasks/suites.ts';
 import { sampleInitLayout, type InitLayout } from '../tasks/task-scene.ts';
@@ -17,6 +22,8 @@ import { ControlLoop } from '../../src/runtime/control-loop.ts';
 import { Rng } from '../../src/util/random.ts';
 import { LeRobotDatasetWriter } from './lerobot-writer.ts';
 import type { RawImage } from '../../src/observation/types.ts';
+import type { RobotDescription } from '../../src/embodiment/description.ts';
+import { ArmatureError } from '../../src/errors.ts';
 
 export interface RecordOptions {
   suite: string;
@@ -24,7 +31,7 @@ export interface RecordOptions {
   /** episodes per task */
   episodes: number;
   tasks?: readonly number[];
-  policy: { type: 'expert'; noise?: number } | { type: 'model'; dir: string; sampler?: string };
+  policy: { type: 'expert'; noise?: number } | { type: 'model'; dir: string; sampler?: string } | HandoffPolicy;
   seed: number;
   imageSize: number;
   /** robot description id instead of the suite's own */
@@ -38,8 +45,23 @@ export interface RecordOptions {
   /** give up on a task after this many attempts per kept episode */
   maxAttemptsFactor?: number;
   video?: boolean;
-  onEpisode?: (e: { task: string; attempt: number; success: boolean; steps: number; kept: number }) => void;
+  onEpisode?: (e: { task: string; attempt: number; success: boolean; steps: number; kept: number; handoff?: HandoffOutcome }) => void;
 }
+
+/** The model `dir` drives first; the expert takes over at a step drawn uniformly from [fromStep, toStep]. */
+export interface HandoffPolicy {
+  type: 'handoff';
+  dir: string;
+  sampler?: string;
+  fromStep: number;
+  toStep: number;
+}
+
+/** How a handoff attempt went before the expert's part: the step it took over at, or why it did not. */
+export type HandoffOutcome = { at: number } | { skipped: 'model succeeded' | 'hand never opened' };
+
+/** A hand counts as open for the handoff above this width (FR3 fully open: 0.08 m). */
+export const HANDOFF_MIN_WIDTH = 0.06;
 
 export interface RecordSummary {
   episodes: number;
@@ -64,7 +86,16 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
   const robot = tr.description;
   const nJoints = jointNames(robot).length;
   const names = stateNames(robot);
-  const model = o.policy.type === 'model' ? await loadPolicy(o.policy.dir, { sampler: o.policy.sampler, seed: o.seed }) : null;
+  const handoff = o.policy.type === 'handoff' ? o.policy : null;
+  if (handoff) {
+    if (!(Number.isInteger(handoff.fromStep) && Number.isInteger(handoff.toStep) && handoff.fromStep >= 0 && handoff.toStep >= handoff.fromStep)) {
+      throw new ArmatureError('record.handoff', `handoff steps ${handoff.fromStep}-${handoff.toStep}: give integers 0 <= from <= to, e.g. 20-150`);
+    }
+    if (tr.arms.length !== 1) throw new ArmatureError('record.handoff', `handoff recording needs a one-arm robot; ${tr.id} has ${tr.arms.length} arms`);
+  }
+  const driver = o.policy.type === 'expert' ? null : await loadPolicy(o.policy.dir, { sampler: o.policy.sampler, seed: o.seed });
+  // the policy whose actions are recorded: the model itself, or (handoff) the expert
+  const model = handoff ? null : driver;
   const actionSpec = model ? model.metadata.embodiments[embodimentFor(model, tr)]! : null;
   // the expert's action names come from the robot's arms (ExpertPolicy / BimanualExpertPolicy metadata)
   const actionNames = actionSpec ? actionSpec.names : tr.arms.length === 2 ? tr.arms.flatMap((a) => ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'].map((n) => `${a}_${n}`)) : ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'];
@@ -105,22 +136,38 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           robot: tr,
           noise: o.policy.type === 'expert' && o.policy.noise ? { actionStd: o.policy.noise, graspStd: o.policy.noise / 2 } : undefined,
           seed: o.seed + taskIndex,
+          skipSatisfied: handoff !== null,
         });
       const embodiment = embodimentFor(policy, tr);
       const maxSteps = o.maxSteps ?? suite.maxSteps;
+      // handoff: the step each attempt's model hands over at, from its own stream (layouts stay those of a plain recording)
+      const handoffRng = new Rng((o.seed * 15485863 + taskIndex * 32452843 + 7) >>> 0);
       let kept = 0;
       let attempt = 0;
       try {
         for (; attempt < maxAttempts && kept < o.episodes; attempt++) {
           env.reset(attempt);
           policy.reset();
+          let steps = 0;
+          let success = false;
+          let handoffOutcome: HandoffOutcome | undefined;
+          if (handoff && driver) {
+            const at = handoff.fromStep + Math.floor(handoffRng.uniform() * (handoff.toStep - handoff.fromStep + 1));
+            const r = await driveUntilHandoff(env, driver, { robot, embodiment: embodimentFor(driver, tr), at, maxSteps });
+            steps = r.steps;
+            if (r.success || steps >= maxSteps) {
+              // solved without help, or never opened its hand: nothing for the expert to show
+              summary.attempts++;
+              o.onEpisode?.({ task: t.name, attempt, success: false, steps, kept, handoff: { skipped: r.success ? 'model succeeded' : 'hand never opened' } });
+              continue;
+            }
+            handoffOutcome = { at: steps };
+          }
           const loop = new ControlLoop({ policy, robot, embodiment, schedule: { mode: 'replan', actionsPerChunk: policy.metadata.horizon } });
           const frames: { state: Float32Array; action: Float32Array; images: Record<string, RawImage> }[] = [];
-          let success = false;
-          let steps = 0;
-          for (; steps < maxSteps && !success; steps++) {
+          for (let tick = 0; steps < maxSteps && !success; steps++, tick++) {
             const obs = await env.observe();
-            const r = await loop.step(obs, steps);
+            const r = await loop.step(obs, tick);
             env.apply(r.command);
             if (r.action) {
               const state = new Float32Array(names.length);
@@ -140,7 +187,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             summary.episodes++;
             summary.frames += frames.length;
           }
-          o.onEpisode?.({ task: t.name, attempt, success, steps, kept });
+          o.onEpisode?.({ task: t.name, attempt, success, steps, kept, handoff: handoffOutcome });
         }
       } finally {
         if (!model) await policy.dispose();
@@ -150,7 +197,34 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
     }
   } finally {
     await writer.finalize();
-    await model?.dispose();
+    await driver?.dispose();
   }
   return summary;
+}
+
+/**
+ * Run `driver` as the evaluation does (its manifest's execute length) until step `at`, then on
+ * until its hand is open, so the expert never starts by dropping a held object.
+ */
+async function driveUntilHandoff(
+  env: TaskEnv,
+  driver: Policy,
+  o: { robot: RobotDescription; embodiment: string; at: number; maxSteps: number },
+): Promise<{ steps: number; success: boolean }> {
+  driver.reset();
+  const spec = driver.metadata.embodiments[o.embodiment]!;
+  if (spec.space !== 'ee_delta_pose') {
+    throw new ArmatureError('record.handoff', `handoff model ${driver.metadata.name} acts in '${spec.space}'; the expert takes over in ee_delta_pose, so give a model with that action space`);
+  }
+  const horizon = driver.metadata.horizon;
+  const loop = new ControlLoop({ policy: driver, robot: o.robot, embodiment: o.embodiment, schedule: { mode: 'replan', actionsPerChunk: Math.min(driver.metadata.executeLength ?? horizon, horizon) } });
+  let steps = 0;
+  for (; steps < o.maxSteps; steps++) {
+    const obs = await env.observe();
+    if (steps >= o.at && (obs.proprio.fields['gripper']?.[0] ?? 0) >= HANDOFF_MIN_WIDTH) break;
+    const r = await loop.step(obs, steps);
+    env.apply(r.command);
+    if (env.success()) return { steps: steps + 1, success: true };
+  }
+  return { steps, success: false };
 }

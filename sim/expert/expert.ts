@@ -74,6 +74,11 @@ export interface ExpertOptions {
   minTcpZ?: number;
   /** retries of a failed grasp / drawer / knob phase, and re-plans of goal atoms still false at the end (default 2 each) */
   retries?: number;
+  /**
+   * plan only the goal atoms still false when the expert starts (default false). For taking over
+   * mid-episode from another policy: an object already in the basket is not picked out again.
+   */
+  skipSatisfied?: boolean;
 }
 
 /** One planned step: stages built from the state when it starts, and an optional check. */
@@ -209,7 +214,9 @@ export class ExpertPolicy implements Policy {
   private plan(ctx: SkillContext): void {
     // the yaw at the start (home) keeps joint 7 mid-range: grasp yaws are chosen mod pi near it
     this.refYaw = closingYaw(ctx.tcp.mat);
-    this.phases = goalAtoms(this.opts.goal).flatMap((a) => this.phasesFor(a));
+    const atoms = goalAtoms(this.opts.goal);
+    const todo = this.opts.skipSatisfied ? atoms.filter((a) => a.predicate === 'true' || !this.atomHolds(a)) : atoms;
+    this.phases = todo.flatMap((a) => this.phasesFor(a));
     this.phaseIndex = 0;
     this.retriesLeft = this.opts.retries ?? 2;
     this.replansLeft = this.opts.retries ?? 2;

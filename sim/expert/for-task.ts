@@ -15,6 +15,8 @@ export interface TaskExpertOptions {
   robot: Pick<TaskRobot, 'arms' | 'embodiment'>;
   noise?: ExpertNoise;
   seed?: number;
+  /** single arm: plan only the goal atoms still false when the expert starts (taking over mid-episode) */
+  skipSatisfied?: boolean;
 }
 
 /** A scripted expert policy; `finished` once its plan has run. */
@@ -24,5 +26,5 @@ export function expertForTask(o: TaskExpertOptions): TaskExpert {
   if (o.robot.arms.length === 2) {
     return new BimanualExpertPolicy({ world: o.world, goal: o.goal, arms: o.robot.arms, embodiment: o.robot.embodiment, noise: o.noise, seed: o.seed });
   }
-  return new ExpertPolicy({ world: o.world, goal: o.goal, embodiment: o.robot.embodiment, noise: o.noise, seed: o.seed });
+  return new ExpertPolicy({ world: o.world, goal: o.goal, embodiment: o.robot.embodiment, noise: o.noise, seed: o.seed, skipSatisfied: o.skipSatisfied });
 }

@@ -175,6 +175,14 @@ interface RecordCliOptions {
   png?: boolean;
   robot?: string;
   maxSteps?: number;
+  handoff?: string;
+}
+
+/** '<from>-<to>' handoff steps of `armature record --handoff`. */
+export function parseHandoffSteps(spec: string): { fromStep: number; toStep: number } {
+  const m = /^(\d+)-(\d+)$/.exec(spec.trim());
+  if (!m || Number(m[1]) > Number(m[2])) throw new ArmatureError('cli.handoff', `--handoff '${spec}': give the step range the model hands over in as <from>-<to>, e.g. 20-150`);
+  return { fromStep: Number(m[1]), toStep: Number(m[2]) };
 }
 
 export function registerRecordCommand(program: Command): void {
@@ -195,21 +203,31 @@ export function registerRecordCommand(program: Command): void {
     .option('--png', 'store frames as PNG inside the parquet instead of mp4')
     .option('--robot <id>', "robot description id instead of the suite's own")
     .option('--max-steps <n>', "policy steps per episode instead of the suite's max steps", int)
+    .option('--handoff <from-to>', 'recovery data: --model drives until a step drawn from this range (then until its hand is open), the expert finishes; only the expert is recorded')
     .action(async (o: RecordCliOptions) => {
       const { recordSuite } = await import('../../sim/dataset/record.ts');
+      if (o.handoff !== undefined && !o.model) throw new ArmatureError('cli.handoff', '--handoff needs --model <dir>: the policy that drives before the expert takes over');
       const summary = await recordSuite({
         suite: o.suite,
         root: resolve(o.dataset),
         episodes: o.episodes,
         tasks: o.tasks ? parseRanges(o.tasks) : undefined,
-        policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler } : { type: 'expert', noise: o.noise },
+        policy:
+          o.model && o.handoff !== undefined
+            ? { type: 'handoff', dir: resolve(o.model), sampler: o.sampler, ...parseHandoffSteps(o.handoff) }
+            : o.model
+              ? { type: 'model', dir: resolve(o.model), sampler: o.sampler }
+              : { type: 'expert', noise: o.noise },
         seed: o.seed,
         imageSize: o.imageSize,
         keep: o.keep,
         video: !o.png,
         robot: o.robot,
         maxSteps: o.maxSteps,
-        onEpisode: (e) => process.stderr.write(`${e.task} attempt ${e.attempt}: ${e.success ? 'success' : 'failure'} in ${e.steps} steps (kept ${e.kept})\n`),
+        onEpisode: (e) => {
+          const h = e.handoff === undefined ? '' : 'at' in e.handoff ? `, expert from step ${e.handoff.at}` : ` (not kept: ${e.handoff.skipped})`;
+          process.stderr.write(`${e.task} attempt ${e.attempt}: ${e.success ? 'success' : 'failure'} in ${e.steps} steps${h} (kept ${e.kept})\n`);
+        },
       });
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     });

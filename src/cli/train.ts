@@ -46,6 +46,18 @@ const dataSpec = z.object({
   embodiment: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ or -').optional(),
   /** robot description id that performs the demonstrations instead of the suite's own, e.g. 'universal_robots/ur5e' */
   robot: z.string().regex(/^[a-z0-9_]+\/[a-z0-9_]+$/, "'<maker>/<model>', e.g. universal_robots/ur5e").optional(),
+  /**
+   * recovery data (HG-DAgger-style, `armature record --handoff`): the package's own exported policy
+   * drives until a step drawn from `steps` ('<from>-<to>'), the expert finishes and only it is recorded.
+   * Only in a stage: it needs the main training's export.
+   */
+  handoff: z
+    .object({
+      steps: z.string().regex(/^\d+-\d+$/, "'<from>-<to>', e.g. '10-110'"),
+      sampler: z.string().optional(),
+    })
+    .strict()
+    .optional(),
 });
 
 /**
@@ -83,6 +95,9 @@ export function parseTrainSpec(raw: unknown, file = 'train.json'): TrainSpec {
       throw new ArmatureError('train.spec', `${file}: ${at}: ${named} of ${data.length} entries name an embodiment; name one in every entry (multi-robot) or in none`);
     }
   }
+  if (parsed.data.data.some((d) => d.handoff)) {
+    throw new ArmatureError('train.spec', `${file}: data: a handoff entry records the package's own policy, which exists only after the main training; move it into a stage`);
+  }
   const names = parsed.data.stages.map((st) => st.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new ArmatureError('train.spec', `${file}: stages: '${twice}' appears twice; give each stage its own name`);
@@ -113,11 +128,28 @@ export function arraysArguments(arrays: ReadonlyMap<string, string>): string[] {
   return [...arrays].flatMap(([emb, dir]) => ['--arrays', emb ? `${emb}=${dir}` : dir]);
 }
 
-/** Folder name of a recorded dataset: everything that changes its content. */
-export function datasetKey(d: z.infer<typeof dataSpec>): string {
+/**
+ * Folder name of a recorded dataset: everything that changes its content. A handoff entry also
+ * names the policy that drove (`driver`: packageFingerprint of the package it was recorded with).
+ */
+export function datasetKey(d: z.infer<typeof dataSpec>, driver?: string): string {
   const tasks = d.tasks ? `-t${d.tasks.replace(/[^0-9-]/g, '_')}` : '';
   const robot = d.robot ? `-r${d.robot.replace('/', '_')}` : '';
-  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${tasks}${robot}`;
+  if (d.handoff && !driver) throw new ArmatureError('train.spec', 'a handoff data entry needs the fingerprint of the policy that drives it');
+  const handoff = d.handoff ? `-h${d.handoff.steps}${d.handoff.sampler ? `-${d.handoff.sampler}` : ''}-m${driver}` : '';
+  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${tasks}${robot}${handoff}`;
+}
+
+/** Short hash of a package's manifest and ONNX graphs: which weights drove a handoff recording. */
+export function packageFingerprint(dir: string): string {
+  const h = createHash('sha256');
+  const files = ['manifest.json', ...readdirSync(dir).filter((n) => n.endsWith('.onnx')).sort()];
+  for (const f of files) {
+    const p = path.join(dir, f);
+    if (!existsSync(p)) throw new ArmatureError('train.handoff', `${p} not found: a handoff recording drives the package's exported policy; run its main training first`);
+    h.update(f).update(readFileSync(p));
+  }
+  return h.digest('hex').slice(0, 10);
 }
 
 function run(cmd: string, args: readonly string[], log: (s: string) => void): Promise<void> {
@@ -143,7 +175,7 @@ export function completeShards(root: string): string[] | null {
   return shards.map((n) => path.join(root, n));
 }
 
-async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: number, log: (s: string) => void): Promise<string[]> {
+async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: number, pkg: string, log: (s: string) => void): Promise<string[]> {
   // a dataset recorded with another --jobs is split differently but holds the same episodes
   const done = completeShards(root);
   if (done) return done;
@@ -156,7 +188,7 @@ async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: nu
       const dir = dirs[k]!;
       if (existsSync(path.join(dir, '.complete'))) return;
       rmSync(dir, { recursive: true, force: true });
-      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png', ...(d.robot ? ['--robot', d.robot] : [])];
+      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png', ...(d.robot ? ['--robot', d.robot] : []), ...(d.handoff ? ['--model', pkg, '--handoff', d.handoff.steps, ...(d.handoff.sampler ? ['--sampler', d.handoff.sampler] : [])] : [])];
       await run(process.execPath, args, log);
       writeFileSync(path.join(dir, '.complete'), new Date().toISOString() + '\n');
     }),
@@ -195,13 +227,13 @@ export interface TrainOptions {
 }
 
 /** Record and flatten a data list: arrays folder per embodiment key ('' when none is named). */
-async function prepareData(data: readonly DataSpec[], imageSize: number, o: TrainOptions, log: (s: string) => void): Promise<Map<string, string>> {
+async function prepareData(data: readonly DataSpec[], imageSize: number, o: TrainOptions, pkg: string, log: (s: string) => void): Promise<Map<string, string>> {
   const arraysByEmbodiment = new Map<string, string>();
   for (const [emb, entries] of dataGroups({ data })) {
     const datasets: string[] = [];
     for (const d of entries) {
-      const root = path.join(o.cache, 'data', datasetKey(d));
-      datasets.push(...(await recordDataset(d, root, o.jobs, log)));
+      const root = path.join(o.cache, 'data', datasetKey(d, d.handoff ? packageFingerprint(pkg) : undefined));
+      datasets.push(...(await recordDataset(d, root, o.jobs, pkg, log)));
     }
     arraysByEmbodiment.set(emb, await buildArrays(datasets, imageSize, o.cache, log));
   }
@@ -218,7 +250,7 @@ export async function trainPackage(o: TrainOptions): Promise<void> {
     throw new ArmatureError('train.stage', `models/${o.name}/train.json has no stage '${o.stage}'; stages: ${spec.stages.map((st) => st.name).join(', ') || 'none'}`);
   }
   if (o.stage === undefined) {
-    const arrays = await prepareData(spec.data, spec.image_size, o, log);
+    const arrays = await prepareData(spec.data, spec.image_size, o, pkg, log);
     if (!o.dataOnly) {
       mkdirSync(ckpt, { recursive: true });
       await run(o.python, [path.join(pkg, spec.script), ...arraysArguments(arrays), '--checkpoint', ckpt, ...spec.args], log);
@@ -227,7 +259,7 @@ export async function trainPackage(o: TrainOptions): Promise<void> {
     throw new ArmatureError('train.stage', `stage '${o.stage}' builds on the main training of ${o.name}, but ${path.join(ckpt, 'last.pt')} does not exist; run \`npm run train -- ${o.name}\` first`);
   }
   for (const st of stages) {
-    const arrays = await prepareData(st.data, spec.image_size, o, log);
+    const arrays = await prepareData(st.data, spec.image_size, o, pkg, log);
     if (o.dataOnly) continue;
     const dir = `${ckpt}@${st.name}`;
     mkdirSync(dir, { recursive: true });

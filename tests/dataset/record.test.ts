@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recordSuite } from '../../sim/dataset/record.ts';
+import { HANDOFF_MIN_WIDTH, recordSuite, type HandoffOutcome } from '../../sim/dataset/record.ts';
 import { LeRobotDatasetReader } from '../../sim/dataset/lerobot-reader.ts';
 import { hasFfmpeg } from '../../sim/dataset/video.ts';
 
@@ -31,4 +31,41 @@ describe.skipIf(!ready)('recording expert demonstrations into a LeRobot dataset'
     const grip = Array.from({ length: ep.length }, (_, k) => ep.values['action']![k * 7 + 6]!);
     expect(Math.max(...grip) - Math.min(...grip)).toBeGreaterThan(0.03);
   }, 120_000);
+});
+
+describe('handoff recording (recovery data): the model drives, the expert finishes, only the expert is kept', () => {
+  it('records the expert from the step it took over, starting with an open hand', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'armature-handoff-')), 'ds');
+    const events: { success: boolean; steps: number; handoff?: HandoffOutcome }[] = [];
+    const summary = await recordSuite({
+      suite: 'goal',
+      root,
+      episodes: 1,
+      tasks: [0],
+      policy: { type: 'handoff', dir: 'models/flow-small', sampler: 'truncated', fromStep: 30, toStep: 30 },
+      seed: 3000,
+      imageSize: 128,
+      keep: 'success',
+      video: false,
+      onEpisode: (e) => events.push(e),
+    });
+    expect(summary.episodes).toBe(1);
+    const kept = events.find((e) => e.success)!;
+    expect(kept.handoff).toBeDefined();
+    const at = (kept.handoff as { at: number }).at;
+    expect(at).toBeGreaterThanOrEqual(30);
+    // only the expert's ticks are in the dataset
+    expect(summary.frames).toBe(kept.steps - at);
+    const ep = await (await LeRobotDatasetReader.open(root)).readEpisode(0);
+    expect(ep.length).toBe(summary.frames);
+    expect(ep.values['observation.state']![7]).toBeGreaterThanOrEqual(HANDOFF_MIN_WIDTH);
+    expect(ep.tasks[0]).toBe('put the bowl on the plate');
+  }, 120_000);
+
+  it('refuses a bad step range and a two-arm suite', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'armature-handoff-')), 'ds');
+    const base = { root, episodes: 1, tasks: [0], seed: 3000, imageSize: 64, keep: 'success' as const, video: false };
+    await expect(recordSuite({ ...base, suite: 'goal', policy: { type: 'handoff', dir: 'models/flow-small', fromStep: 50, toStep: 10 } })).rejects.toThrow(/0 <= from <= to/);
+    await expect(recordSuite({ ...base, root: `${root}2`, suite: 'dual_arm', policy: { type: 'handoff', dir: 'models/flow-small', fromStep: 0, toStep: 10 } })).rejects.toThrow(/one-arm robot/);
+  });
 });

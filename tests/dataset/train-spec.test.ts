@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arraysArguments, completeShards, dataGroups, datasetKey, parseTrainSpec, readTrainSpec, trainPackage } from '../../src/cli/train.ts';
+import { arraysArguments, completeShards, dataGroups, datasetKey, packageFingerprint, parseTrainSpec, readTrainSpec, trainPackage } from '../../src/cli/train.ts';
 import { ArmatureError } from '../../src/errors.ts';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'models');
@@ -35,6 +35,35 @@ describe('train.json data per embodiment', () => {
   });
 });
 
+describe('train.json handoff (recovery) data', () => {
+  it("reads flow-small's recovery stage: its demonstrations plus handoff rollouts of every Franka suite", () => {
+    const stage = readTrainSpec(join(MODELS, 'flow-small')).stages.find((s) => s.name === 'recovery')!;
+    expect(stage.script).toBe('train.py');
+    const handoff = stage.data.filter((d) => d.handoff);
+    expect(handoff.map((d) => d.suite)).toEqual(['spatial', 'object', 'goal', 'long']);
+    expect(stage.data.filter((d) => !d.handoff).map((d) => datasetKey(d))).toEqual(readTrainSpec(join(MODELS, 'flow-small')).data.map((d) => datasetKey(d)));
+  });
+
+  it('keys a handoff dataset by the weights that drove it, and keeps handoff out of the main data', () => {
+    const d = { suite: 'goal', episodes: 10, noise: 0, seed: 3000, handoff: { steps: '10-150', sampler: 'truncated' } };
+    expect(() => datasetKey(d)).toThrow(/fingerprint/);
+    expect(datasetKey(d, 'abc')).toBe('goal-e10-n0-s3000-h10-150-truncated-mabc');
+    const dir = mkdtempSync(join(tmpdir(), 'armature-fp-'));
+    expect(() => packageFingerprint(dir)).toThrow(/manifest.json not found/);
+    writeFileSync(join(dir, 'manifest.json'), '{}');
+    writeFileSync(join(dir, 'g.onnx'), 'a');
+    const a = packageFingerprint(dir);
+    writeFileSync(join(dir, 'g.onnx'), 'b');
+    expect(packageFingerprint(dir)).not.toBe(a);
+    const raw = JSON.parse(readFileSync(join(MODELS, 'flow-small', 'train.json'), 'utf8'));
+    raw.data.push(d);
+    expect(() => parseTrainSpec(raw, 'x/train.json')).toThrow(/handoff entry .* move it into a stage/);
+    raw.data.pop();
+    raw.stages[0].data[0].handoff = { steps: '10..150' };
+    expect(() => parseTrainSpec(raw)).toThrow(/<from>-<to>/);
+  });
+});
+
 describe('train.json stages (a new robot\'s head on the frozen backbone)', () => {
   it('reads uniact-small\'s UR5e stage: its own robot-specific data, at most 20 demos per task', () => {
     const spec = readTrainSpec(join(MODELS, 'uniact-small'));
@@ -45,7 +74,7 @@ describe('train.json stages (a new robot\'s head on the frozen backbone)', () =>
     expect(stage.data.every((d) => d.robot === 'universal_robots/ur5e' && d.episodes <= 20)).toBe(true);
     // the from-scratch baseline records exactly the same datasets
     const scratch = readTrainSpec(join(MODELS, 'uniact-ur5e-scratch'));
-    expect(scratch.data.map(datasetKey)).toEqual(stage.data.map(datasetKey));
+    expect(scratch.data.map((d) => datasetKey(d))).toEqual(stage.data.map((d) => datasetKey(d)));
     expect(scratch.stages).toEqual([]);
   });
 

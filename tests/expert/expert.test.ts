@@ -133,6 +133,33 @@ describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
     expect(Math.abs(bowl[1] - drawer[1])).toBeLessThan(0.1);
     expect(bowl[2]).toBeLessThan(drawer[2]); // down in the tray, below the drawer's mid height
   });
+
+  it('taking over mid-task (skipSatisfied), plans only what is still false and finishes', async () => {
+    const task = ownTask('open the top drawer and put the bowl inside', [CABINET, BOWL, PLATE], { type: 'and', args: [atom('in', BOWL.name, `${CABINET.name}_top_region`), atom('open', `${CABINET.name}_top_region`)] });
+    const env = await envFor(task);
+    env.reset(0);
+    const world = new SimWorldView(env.robot.sim, env.task);
+    const robot = loadRobot('franka/fr3');
+    const drive = async (expert: ExpertPolicy, until: () => boolean, maxTicks: number): Promise<number> => {
+      const loop = new ControlLoop({ policy: expert, robot, embodiment: 'franka', schedule: { mode: 'replan', actionsPerChunk: 1 } });
+      let t = 0;
+      for (; t < maxTicks && !until(); t++) env.apply((await loop.step(await env.observe(), t)).command);
+      return t;
+    };
+    // a first expert opens the drawer and is stopped when it lets go of the handle
+    const travel = taskShapes(env.task).get(CABINET.name)!.drawer!.travel;
+    const first = new ExpertPolicy({ world, goal: env.task.goal });
+    expect(await drive(first, () => first.status().phase >= 1, 300)).toBeLessThan(300);
+    expect(env.robot.sim.jointPositions([`${CABINET.name}_drawer_joint`])[0]).toBeGreaterThan(0.5 * travel);
+    // a plain expert would open it again; one that skips satisfied atoms goes straight to the bowl
+    const plain = new ExpertPolicy({ world, goal: env.task.goal });
+    await plain.predictChunk(await env.observe());
+    expect(singleArm(plain.status()).plan[0]).toBe(`open ${CABINET.name}`);
+    const takeover = new ExpertPolicy({ world, goal: env.task.goal, skipSatisfied: true });
+    await drive(takeover, () => env.success(), 400);
+    expect(singleArm(takeover.status()).plan).toEqual([`pick ${BOWL.name}`, `place ${BOWL.name}`]);
+    expect(env.success()).toBe(true);
+  });
 });
 
 describe('expert noise and interface', () => {
