@@ -78,7 +78,7 @@ def main() -> None:
                            arrays=args.arrays, parameters=params)
     if base is not None:
         info["curves"] = history
-        info["base"] = {"checkpoint": str(args.base), "steps": base["step"], "training_time_s": round(base["elapsed_s"], 1),
+        info["base"] = {"checkpoint": Path(args.base).name, "steps": base["step"], "training_time_s": round(base["elapsed_s"], 1),
                         "machine": base["machine"], "stats": "the base's (kept from its export)"}
     (out / "training.json").write_text(json.dumps(info, indent=1) + "\n")
     print(json.dumps({k: v for k, v in info.items() if k != "curves"}, indent=1))
