@@ -12,6 +12,7 @@
  *   4. runs the package's later stages (train.json `stages`, e.g. a new robot's
  *      decoder on the frozen backbone): their own data, script and checkpoint
  *      (.cache/train/<name>@<stage>), with `--base <main checkpoint folder>`;
+ *      an `optional` stage (an experiment) runs only when named with --stage;
  *   5. checks onnxruntime-node against the new goldens.
  * Every step is resumable, so a killed run continues where it stopped.
  */
@@ -69,6 +70,8 @@ const stageSpec = z.object({
   data: z.array(dataSpec).min(1),
   script: z.string(),
   args: z.array(z.string()).default([]),
+  /** an experiment: runs only when asked for with `--stage <name>` (its export replaces the package's weights) */
+  optional: z.boolean().default(false),
 });
 
 const trainSpec = z.object({
@@ -214,6 +217,14 @@ async function buildArrays(datasets: string[], imageSize: number, cache: string,
   return arrays;
 }
 
+/** The stages a run trains: every non-optional one after the main training, or just the one named. */
+export function stagesToRun(spec: Pick<TrainSpec, 'stages'>, name: string, stage?: string): TrainSpec['stages'] {
+  if (stage === undefined) return spec.stages.filter((st) => !st.optional);
+  const named = spec.stages.filter((st) => st.name === stage);
+  if (named.length === 0) throw new ArmatureError('train.stage', `models/${name}/train.json has no stage '${stage}'; stages: ${spec.stages.map((st) => st.name).join(', ') || 'none'}`);
+  return named;
+}
+
 export interface TrainOptions {
   readonly name: string;
   readonly jobs: number;
@@ -245,10 +256,7 @@ export async function trainPackage(o: TrainOptions): Promise<void> {
   const pkg = path.join(ROOT, 'models', o.name);
   const spec = readTrainSpec(pkg);
   const ckpt = path.join(o.cache, 'train', o.name);
-  const stages = o.stage === undefined ? spec.stages : spec.stages.filter((st) => st.name === o.stage);
-  if (o.stage !== undefined && stages.length === 0) {
-    throw new ArmatureError('train.stage', `models/${o.name}/train.json has no stage '${o.stage}'; stages: ${spec.stages.map((st) => st.name).join(', ') || 'none'}`);
-  }
+  const stages = stagesToRun(spec, o.name, o.stage);
   if (o.stage === undefined) {
     const arrays = await prepareData(spec.data, spec.image_size, o, pkg, log);
     if (!o.dataOnly) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arraysArguments, completeShards, dataGroups, datasetKey, packageFingerprint, parseTrainSpec, readTrainSpec, trainPackage } from '../../src/cli/train.ts';
+import { arraysArguments, completeShards, dataGroups, datasetKey, packageFingerprint, parseTrainSpec, readTrainSpec, stagesToRun, trainPackage } from '../../src/cli/train.ts';
 import { ArmatureError } from '../../src/errors.ts';
 
 const MODELS = join(import.meta.dirname, '..', '..', 'models');
@@ -36,8 +36,14 @@ describe('train.json data per embodiment', () => {
 });
 
 describe('train.json handoff (recovery) data', () => {
-  it("reads flow-small's recovery stage: its demonstrations plus handoff rollouts of every Franka suite", () => {
-    const stage = readTrainSpec(join(MODELS, 'flow-small')).stages.find((s) => s.name === 'recovery')!;
+  it("reads flow-small's recovery stage: an opt-in experiment on its demonstrations plus handoff rollouts of every Franka suite", () => {
+    const spec = readTrainSpec(join(MODELS, 'flow-small'));
+    const stage = spec.stages.find((s) => s.name === 'recovery')!;
+    // optional: a plain `npm run train -- flow-small` reproduces the bundled weights without it
+    expect(stage.optional).toBe(true);
+    expect(stagesToRun(spec, 'flow-small')).toEqual([]);
+    expect(stagesToRun(spec, 'flow-small', 'recovery')).toEqual([stage]);
+    expect(stagesToRun(readTrainSpec(join(MODELS, 'uniact-small')), 'uniact-small').map((s) => s.name)).toEqual(['ur5e']);
     expect(stage.script).toBe('train.py');
     const handoff = stage.data.filter((d) => d.handoff);
     expect(handoff.map((d) => d.suite)).toEqual(['spatial', 'object', 'goal', 'long']);
