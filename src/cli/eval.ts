@@ -225,8 +225,10 @@ export function registerRecordCommand(program: Command): void {
         robot: o.robot,
         maxSteps: o.maxSteps,
         onEpisode: (e) => {
-          const h = e.handoff === undefined ? '' : 'at' in e.handoff ? `, expert from step ${e.handoff.at}` : ` (not kept: ${e.handoff.skipped})`;
-          process.stderr.write(`${e.task} attempt ${e.attempt}: ${e.success ? 'success' : 'failure'} in ${e.steps} steps${h} (kept ${e.kept})\n`);
+          const skipped = e.handoff !== undefined && 'skipped' in e.handoff ? e.handoff.skipped : null;
+          const what = skipped ? `skipped (${skipped})` : e.success ? 'success' : 'failure';
+          const from = e.handoff !== undefined && 'at' in e.handoff ? `, expert from step ${e.handoff.at}` : '';
+          process.stderr.write(`${e.task} attempt ${e.attempt}: ${what} after ${e.steps} steps${from} (kept ${e.kept})\n`);
         },
       });
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
