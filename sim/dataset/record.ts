@@ -94,6 +94,15 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
     if (tr.arms.length !== 1) throw new ArmatureError('record.handoff', `handoff recording needs a one-arm robot; ${tr.id} has ${tr.arms.length} arms`);
   }
   const driver = o.policy.type === 'expert' ? null : await loadPolicy(o.policy.dir, { sampler: o.policy.sampler, seed: o.seed });
+  // handoff: the embodiment the model drives, checked once: the expert takes over in ee deltas
+  const driverEmbodiment = handoff && driver ? embodimentFor(driver, tr) : '';
+  if (handoff && driver) {
+    const space = driver.metadata.embodiments[driverEmbodiment]!.space;
+    if (space !== 'ee_delta_pose') {
+      await driver.dispose();
+      throw new ArmatureError('record.handoff', `handoff model ${driver.metadata.name} acts in '${space}'; the expert takes over in ee_delta_pose, so give a model with that action space`);
+    }
+  }
   // the policy whose actions are recorded: the model itself, or (handoff) the expert
   const model = handoff ? null : driver;
   const actionSpec = model ? model.metadata.embodiments[embodimentFor(model, tr)]! : null;
@@ -153,7 +162,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           let handoffOutcome: HandoffOutcome | undefined;
           if (handoff && driver) {
             const at = handoff.fromStep + Math.floor(handoffRng.uniform() * (handoff.toStep - handoff.fromStep + 1));
-            const r = await driveUntilHandoff(env, driver, { robot, embodiment: embodimentFor(driver, tr), at, maxSteps });
+            const r = await driveUntilHandoff(env, driver, { robot, embodiment: driverEmbodiment, at, maxSteps });
             steps = r.steps;
             if (r.success || steps >= maxSteps) {
               // solved without help, or never opened its hand: nothing for the expert to show
@@ -212,10 +221,6 @@ async function driveUntilHandoff(
   o: { robot: RobotDescription; embodiment: string; at: number; maxSteps: number },
 ): Promise<{ steps: number; success: boolean }> {
   driver.reset();
-  const spec = driver.metadata.embodiments[o.embodiment]!;
-  if (spec.space !== 'ee_delta_pose') {
-    throw new ArmatureError('record.handoff', `handoff model ${driver.metadata.name} acts in '${spec.space}'; the expert takes over in ee_delta_pose, so give a model with that action space`);
-  }
   const horizon = driver.metadata.horizon;
   const loop = new ControlLoop({ policy: driver, robot: o.robot, embodiment: o.embodiment, schedule: { mode: 'replan', actionsPerChunk: Math.min(driver.metadata.executeLength ?? horizon, horizon) } });
   let steps = 0;

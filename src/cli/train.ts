@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ArmatureError } from '../errors.ts';
-import { parseRanges } from './eval.ts';
+import { parseHandoffSteps, parseRanges } from './eval.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'armature.mjs');
@@ -54,7 +54,14 @@ const dataSpec = z.object({
    */
   handoff: z
     .object({
-      steps: z.string().regex(/^\d+-\d+$/, "'<from>-<to>', e.g. '10-110'"),
+      // the same check as `armature record --handoff`, so a bad range fails before any recording starts
+      steps: z.string().superRefine((v, ctx) => {
+        try {
+          parseHandoffSteps(v);
+        } catch (e) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
+        }
+      }),
       sampler: z.string().optional(),
     })
     .strict()

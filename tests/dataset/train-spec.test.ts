@@ -67,6 +67,8 @@ describe('train.json handoff (recovery) data', () => {
     raw.data.pop();
     raw.stages[0].data[0].handoff = { steps: '10..150' };
     expect(() => parseTrainSpec(raw)).toThrow(/<from>-<to>/);
+    raw.stages[0].data[0].handoff = { steps: '150-10' };
+    expect(() => parseTrainSpec(raw)).toThrow(/'150-10'.*<from>-<to>/);
   });
 });
 
