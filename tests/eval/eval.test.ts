@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluate, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
+import { evaluate, outcomeConfig, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
-import { parseRanges } from '../../src/cli/eval.ts';
+import { parseRanges, parseRtiProfile } from '../../src/cli/eval.ts';
 import { defaultRobotFor, embodimentFor } from '../../sim/eval/episode.ts';
 
 const base: EvalConfig = {
@@ -41,6 +41,14 @@ describe('evaluation planning, sharding and reports', () => {
   it('parses task ranges', () => {
     expect(parseRanges('0-2,5')).toEqual([0, 1, 2, 5]);
     expect(() => parseRanges('a-b')).toThrow(/cannot read range/);
+  });
+
+  it('keys a run by its RTI profile only when one is asked for, so earlier folders still resume', () => {
+    expect(parseRtiProfile('uniform')).toBe('uniform');
+    expect(() => parseRtiProfile('ramp')).toThrow(/--rti-profile must be one of uniform, tail/);
+    const model = (rtiProfile?: 'uniform' | 'tail') => outcomeConfig({ ...base, policy: { type: 'model', dir: '/m', sampler: 'rti', rtiProfile } }, 'sha');
+    expect(model().policy).toEqual({ type: 'model', sampler: 'rti', steps: null, model_sha256: 'sha' });
+    expect(model('uniform').policy).toEqual({ type: 'model', sampler: 'rti', steps: null, rti_profile: 'uniform', model_sha256: 'sha' });
   });
 
   it('aggregates per-task success and writes Markdown and self-contained HTML', () => {

@@ -80,6 +80,22 @@ describe('every policy kind runs end to end on its shipped package', () => {
     const rti = await load('diffusion-tiny', { sampler: 'rti', steps: 2 });
     expect((await rti.predictChunk(obs)).stats.nfe).toBe(10); // cold start
     expect((await rti.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).stats.nfe).toBe(2); // warm
+    // a per-position denoiser warm-starts the uncovered tail from noise by default: other actions than 'uniform'
+    const warm = async (rtiProfile?: 'uniform' | 'tail') => {
+      const policy = await load('diffusion-tiny', { sampler: 'rti', steps: 2, rtiProfile });
+      await policy.predictChunk(obs);
+      return Array.from((await policy.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).actions);
+    };
+    const byDefault = await warm();
+    expect(byDefault).toEqual(await warm('tail'));
+    const uniform = await warm('uniform');
+    // 0.4 s at 20 Hz = 8 actions executed: rows 8-15 are not covered by the previous chunk, and
+    // 'uniform' starts them from copies of its last row, 'tail' from noise
+    const A = byDefault.length / 16;
+    const tailDiff = Math.max(...byDefault.slice(8 * A).map((v, i) => Math.abs(v - uniform[8 * A + i]!)));
+    expect(tailDiff).toBeGreaterThan(1e-3);
+    await expect(load('diffusion-tiny', { sampler: 'ddim', rtiProfile: 'tail' })).rejects.toThrow(/sampler 'rti'/);
+    await expect(load('diffusion-tiny', { sampler: 'rti', rtiProfile: 'ramp' })).rejects.toThrow(/uniform, tail/);
     const streaming = await load('diffusion-tiny', { sampler: 'streaming', steps: 1 });
     const first = await streaming.predictChunk(obs);
     expect(first.stats.nfe).toBe(16); // staircase fill (15) + one step

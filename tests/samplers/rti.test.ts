@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleDdim } from '../../src/policy/samplers/ddim.ts';
 import { sampleFlow } from '../../src/policy/samplers/flow.ts';
-import { DEFAULT_GRIPPER_WARM_START, rtiGuess, sampleRtiDdim, sampleRtiFlow, scaleGripperDims, shiftChunk } from '../../src/policy/samplers/rti.ts';
+import { DEFAULT_GRIPPER_WARM_START, levelAfterCall, rtiGuess, rtiStartLevels, sampleRtiDdim, sampleRtiFlow, scaleGripperDims, shiftChunk } from '../../src/policy/samplers/rti.ts';
 import { makeSchedule, type NoiseSchedule } from '../../src/policy/samplers/schedule.ts';
 import { SamplerError } from '../../src/policy/samplers/types.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -131,6 +131,59 @@ describe('RTI-DP warm-started DDIM', () => {
     const scaled = await flips({ mode: 'sign', factor: 10 });
     expect(locked).toBeLessThan(0.05);
     expect(scaled).toBeGreaterThan(0.3);
+  });
+});
+
+describe("RTI per-position warm start ('tail' profile)", () => {
+  const ramp = (offset: number) => (i: number) => new Float32Array(A).fill(i + offset);
+
+  it('starts the uncovered tail at pure noise and brings every position to clean in k calls', async () => {
+    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, profile: 'tail' }))).toEqual([4, 4, 4, 4, 10, 10]);
+    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, profile: 'uniform' }))).toEqual([4, 4, 4, 4, 4, 4]);
+    expect([1, 2, 3, 4].map((j) => levelAfterCall(10, j, 4))).toEqual([8, 5, 3, 0]);
+    const s = sched();
+    const calls = { t: [] as number[][] };
+    const r = await sampleRtiDdim({
+      denoiser: gaussianDenoiser({ schedule: s, actionDim: A, mean: ramp(2), calls }),
+      schedule: s, numInferenceSteps: 10, steps: 4, previous: chunkAt(0), shift: 2, rng: new Rng(1), horizon: H, actionDim: A, profile: 'tail',
+    });
+    expect(r.nfe).toBe(4);
+    // covered rows on the last 4 steps of the 10-step grid; the two tail rows from level 10 (t = 90) in larger jumps
+    expect(calls.t).toEqual([
+      [30, 30, 30, 30, 30, 30, 90, 90],
+      [20, 20, 20, 20, 20, 20, 70, 70],
+      [10, 10, 10, 10, 10, 10, 40, 40],
+      [0, 0, 0, 0, 0, 0, 20, 20],
+    ]);
+    // point-mass data: every row lands on its mean, the tail included
+    for (let i = 0; i < H; i++) expect(r.actions[i * A]).toBeCloseTo(i + 2, 4);
+  });
+
+  it('samples the tail afresh where the uniform warm start keeps the repeated last action', async () => {
+    // previous chunk: row i = i; two actions later the data says row i = i + 2 (std 0.3), so the
+    // shifted guess is right on rows 0..5 and its repeated tail (7, 7) is 1-2 off the truth (8, 9)
+    const s = sched();
+    const prev = new Float32Array(H * A);
+    for (let i = 0; i < H; i++) prev.fill(i, i * A, (i + 1) * A);
+    const run = (profile: 'uniform' | 'tail') =>
+      sampleRtiDdim({ denoiser: gaussianDenoiser({ schedule: s, actionDim: A, mean: ramp(2), std: 0.3 }), schedule: s, numInferenceSteps: 10, steps: 2, previous: prev, shift: 2, rng: new Rng(3), horizon: H, actionDim: A, profile });
+    const uniform = (await run('uniform')).actions;
+    const tail = (await run('tail')).actions;
+    const truth = new Float32Array(H * A);
+    for (let i = 0; i < H; i++) truth.fill(i + 2, i * A, (i + 1) * A);
+    const covered = (H - 2) * A;
+    // covered rows: same noise, same per-position timesteps, so the same result
+    expect(maxAbsDiff(uniform.subarray(0, covered), tail.subarray(0, covered))).toBeLessThan(1e-5);
+    const tailErr = (x: Float32Array) => meanAbs(x.subarray(covered), truth.subarray(covered), 2 * A);
+    expect(tailErr(uniform)).toBeGreaterThan(0.8);
+    expect(tailErr(tail)).toBeLessThan(0.4); // a fresh draw: E|N(0, 0.3^2)| = 0.24
+  });
+
+  it('refuses renoise: false, which only the uniform profile has', async () => {
+    const s = sched();
+    await expect(
+      sampleRtiDdim({ denoiser: denoiserAt(s, 0), schedule: s, numInferenceSteps: 10, steps: 2, previous: chunkAt(0), shift: 1, rng: new Rng(1), horizon: H, actionDim: A, profile: 'tail', renoise: false }),
+    ).rejects.toThrow(/renoise: false/);
   });
 });
 

@@ -24,12 +24,17 @@
  * noise; their DDPM steps add variance noise as they go). By default we instead draw
  * x_{t_k} ~ q(x_t | guess) with fresh noise, which puts the guess on the marginal the model was
  * trained on; `renoise: false` reproduces RTI-DP.
+ *
+ * Tail: the last `shift` rows of the guess only repeat the previous chunk's last action. RTI-DP
+ * re-noises them to the same low level as the rest, so new actions can only grow out of that copy.
+ * With a denoiser trained on per-position timesteps, profile 'tail' starts them from pure noise
+ * instead (noise rising along the horizon, in distribution for such a model).
  */
 import type { Rng } from '../../util/random.ts';
 import { runDdim } from './ddim.ts';
 import { integrateFlow, interpolate } from './flow.ts';
-import { addNoise, alphaBarAt, ddimTimesteps, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
+import { addNoise, alphaBarAt, ddimTimesteps, ddimUpdate, type NoiseSchedule } from './schedule.ts';
+import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
 
 /** How discrete gripper dims of the previous chunk enter the warm start. */
 export interface GripperWarmStart {
@@ -97,6 +102,32 @@ export function rtiGuess(o: Omit<WarmStartCommon, 'rng'>): Float32Array {
   return scaleGripperDims(guess, { actionDim: o.actionDim, gripperDims: o.gripperDims ?? [], gripper: o.gripper });
 }
 
+/**
+ * Noise levels of the warm start along the horizon.
+ * - 'uniform' (RTI-DP): every position re-noised to the first RTI timestep, including the tail
+ *   that only repeats the previous chunk's last action;
+ * - 'tail': the positions the previous chunk did not cover (the last `shift`) start from pure
+ *   noise on the cold-start grid and the covered ones at the RTI timestep; all reach clean in the
+ *   same k calls (the tail in larger jumps). Needs a denoiser trained with per-position timesteps.
+ */
+export const RTI_PROFILES = ['uniform', 'tail'] as const;
+export type RtiProfile = (typeof RTI_PROFILES)[number];
+
+/**
+ * Start level per position on the K-level DDIM grid (level l >= 1 is timestep (l - 1) floor(T / K),
+ * 0 is clean): k for positions the shifted guess covers, K (pure noise) for the repeated tail.
+ */
+export function rtiStartLevels(o: { horizon: number; shift: number; steps: number; numInferenceSteps: number; profile: RtiProfile }): Int32Array {
+  const out = new Int32Array(o.horizon).fill(o.steps);
+  if (o.profile === 'tail') for (let i = Math.max(0, o.horizon - o.shift); i < o.horizon; i++) out[i] = o.numInferenceSteps;
+  return out;
+}
+
+/** Level of a position that starts at `start` after call j of k (j = 1..k): evenly spaced, 0 after the last. */
+export function levelAfterCall(start: number, j: number, k: number): number {
+  return Math.round((start * (k - j)) / k);
+}
+
 export interface RtiDdimOptions extends WarmStartCommon {
   denoiser: Denoiser;
   schedule: NoiseSchedule;
@@ -107,6 +138,8 @@ export interface RtiDdimOptions extends WarmStartCommon {
   eta?: number;
   /** re-noise the guess to the first RTI timestep with fresh noise (default true); false = RTI-DP */
   renoise?: boolean;
+  /** noise levels along the horizon (default 'uniform'); 'tail' needs per-position timesteps */
+  profile?: RtiProfile;
 }
 
 /**
@@ -119,14 +152,63 @@ export async function sampleRtiDdim(o: RtiDdimOptions): Promise<SampleResult> {
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > grid.length) {
     throw new SamplerError(`RTI steps must be an integer in 1..${grid.length} (numInferenceSteps), got ${o.steps}`);
   }
-  const timesteps = grid.slice(grid.length - o.steps);
   const x = rtiGuess({ ...o, out: o.out ?? new Float32Array(size) });
+  if ((o.profile ?? 'uniform') !== 'uniform') {
+    if (o.renoise === false) throw new SamplerError(`RTI profile '${o.profile}' re-noises each position to its own level: renoise: false only applies to 'uniform'`);
+    const nfe = await runPerPositionWarmStart({ ...o, x, profile: o.profile ?? 'uniform' });
+    return { actions: x, nfe };
+  }
+  const timesteps = grid.slice(grid.length - o.steps);
   if (o.renoise ?? true) {
     const noise = o.rng.fillNormal(new Float32Array(size)) as Float32Array;
     addNoise({ x0: x, noise, alphaBar: alphaBarAt(o.schedule, timesteps[0]), out: x });
   }
   const nfe = await runDdim({ denoiser: o.denoiser, schedule: o.schedule, x, timesteps, eta: o.eta, rng: o.rng, horizon: o.horizon, actionDim: o.actionDim });
   return { actions: x, nfe };
+}
+
+/**
+ * Per-position warm start: position i is drawn from q(x_t | guess_i) at its start level (pure
+ * noise at level K), then k denoiser calls take every position to clean, each on its own evenly
+ * spaced levels. Covered positions follow exactly the last k steps of the K-step DDIM grid.
+ */
+async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array; profile: RtiProfile }): Promise<number> {
+  const { horizon: H, actionDim: A, schedule, x } = o;
+  const K = o.numInferenceSteps;
+  const k = o.steps;
+  const r = Math.floor(schedule.numTrainTimesteps / K);
+  const start = rtiStartLevels({ horizon: H, shift: o.shift, steps: k, numInferenceSteps: K, profile: o.profile });
+  const tOf = (level: number): number => (level - 1) * r;
+  const noise = o.rng.fillNormal(new Float32Array(H * A)) as Float32Array;
+  for (let i = 0; i < H; i++) {
+    const l = start[i]!;
+    if (i >= H - o.shift && o.profile === 'tail') x.set(noise.subarray(i * A, (i + 1) * A), i * A);
+    else addNoise({ x0: x, noise, alphaBar: alphaBarAt(schedule, tOf(l)), out: x, start: i * A, end: (i + 1) * A });
+  }
+  const eta = o.eta ?? 0;
+  const tBuf = new Float32Array(H);
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < H; i++) tBuf[i] = tOf(levelAfterCall(start[i]!, j, k));
+    const pred = checkOutputLength(await o.denoiser(x, tBuf), H * A, `RTI denoiser call ${j + 1} of ${k}`);
+    if (eta > 0) o.rng.fillNormal(noise);
+    for (let i = 0; i < H; i++) {
+      const next = levelAfterCall(start[i]!, j + 1, k);
+      ddimUpdate({
+        schedule,
+        x,
+        model: pred,
+        out: x,
+        alphaBar: alphaBarAt(schedule, tBuf[i]!),
+        alphaBarPrev: next >= 1 ? alphaBarAt(schedule, tOf(next)) : 1,
+        eta,
+        noise,
+        start: i * A,
+        end: (i + 1) * A,
+      });
+    }
+  }
+  checkFiniteResult(x, `RTI per-position warm start (${o.profile})`);
+  return k;
 }
 
 export interface RtiFlowOptions extends WarmStartCommon {
