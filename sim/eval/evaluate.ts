@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuite } from '../tasks/suites.ts';
 import { EvalWorker, type FromWorker, type ToWorker } from './worker.ts';
@@ -133,6 +133,8 @@ export function summarize(config: EvalConfig, results: readonly EpisodeResult[],
   });
   const successes = results.filter((r) => r.success).length;
   const { out: _out, ...rest } = config;
+  // results.json is kept in the repo: a model folder under the working directory is written relative to it
+  const policy = rest.policy.type === 'model' ? { ...rest.policy, dir: portablePath(rest.policy.dir) } : rest.policy;
   return {
     suite: config.suite,
     policy: policyName,
@@ -146,8 +148,14 @@ export function summarize(config: EvalConfig, results: readonly EpisodeResult[],
     // episodes resumed from older files may lack the count
     nfe_per_action: results.reduce((a, r) => a + (r.model_evaluations ?? 0), 0) / Math.max(1, results.reduce((a, r) => a + r.steps, 0)),
     workers: config.workers,
-    config: rest,
+    config: { ...rest, policy },
   };
+}
+
+/** `dir` relative to the working directory when it lies under it, else unchanged. */
+export function portablePath(dir: string, cwd: string = process.cwd()): string {
+  const rel = relative(cwd, dir);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : dir;
 }
 
 function progressLine(done: number, total: number, ok: number, t0: number): string {

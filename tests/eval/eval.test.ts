@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluate, outcomeConfig, planEpisodes, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
+import { evaluate, outcomeConfig, planEpisodes, portablePath, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
 import { parseRanges, parseRtiProfile } from '../../src/cli/eval.ts';
@@ -49,6 +49,13 @@ describe('evaluation planning, sharding and reports', () => {
     const model = (rtiProfile?: 'uniform' | 'tail') => outcomeConfig({ ...base, policy: { type: 'model', dir: '/m', sampler: 'rti', rtiProfile } }, 'sha');
     expect(model().policy).toEqual({ type: 'model', sampler: 'rti', steps: null, model_sha256: 'sha' });
     expect(model('uniform').policy).toEqual({ type: 'model', sampler: 'rti', steps: null, rti_profile: 'uniform', model_sha256: 'sha' });
+  });
+
+  it('writes the model folder relative to the working directory, so stored results do not name this machine', () => {
+    expect(portablePath('/work/repo/models/flow-small', '/work/repo')).toBe('models/flow-small');
+    expect(portablePath('/elsewhere/flow-small', '/work/repo')).toBe('/elsewhere/flow-small');
+    const s = summarize({ ...base, policy: { type: 'model', dir: join(process.cwd(), 'models', 'flow-small') } }, [fakeResult('a', 0, 0, true)], { wallS: 1, ran: 1, policyName: 'flow-small' });
+    expect(s.config.policy).toEqual({ type: 'model', dir: join('models', 'flow-small') });
   });
 
   it('aggregates per-task success and writes Markdown and self-contained HTML', () => {
