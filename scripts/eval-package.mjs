@@ -61,7 +61,7 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
     sampler: r.config?.policy?.sampler ?? 'default',
     robot: r.config?.robot ?? null,
     steps: r.config?.policy?.steps ?? null,
-    ...(r.config?.policy?.rtiProfile ? { rti_profile: r.config.policy.rtiProfile } : {}),
+    ...(r.config?.policy?.rtiTail ? { rti_tail: r.config.policy.rtiTail } : {}),
     episodes: r.episodes,
     init_states_per_task: r.config?.episodes ?? null,
     success_rate: r.success_rate,

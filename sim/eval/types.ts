@@ -1,8 +1,8 @@
 /** Evaluation: what is run (episodes), how (config) and what comes back (results). */
-import type { RtiProfile } from '../../src/policy/samplers/rti.ts';
+import type { RtiTail } from '../../src/policy/samplers/rti.ts';
 
 /** Which policy drives the episodes. */
-export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiProfile?: RtiProfile } | { type: 'expert'; noise?: number };
+export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiTail?: RtiTail } | { type: 'expert'; noise?: number };
 
 export interface EvalConfig {
   suite: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArmatureError } from '../errors.ts';
-import { RTI_PROFILES, type RtiProfile } from '../policy/samplers/rti.ts';
+import { RTI_TAILS, type RtiTail } from '../policy/samplers/rti.ts';
 
 const int = (v: string) => Number.parseInt(v, 10);
 
@@ -66,7 +66,7 @@ interface EvalCliOptions {
   policy?: string;
   sampler?: string;
   steps?: number;
-  rtiProfile?: RtiProfile;
+  rtiTail?: RtiTail;
   episodes: number;
   workers: number;
   tasks?: string;
@@ -83,9 +83,9 @@ interface EvalCliOptions {
   progress: boolean;
 }
 
-export function parseRtiProfile(v: string): RtiProfile {
-  if (!(RTI_PROFILES as readonly string[]).includes(v)) throw new ArmatureError('cli.eval', `--rti-profile must be one of ${RTI_PROFILES.join(', ')}, got '${v}'`);
-  return v as RtiProfile;
+export function parseRtiTail(v: string): RtiTail {
+  if (!(RTI_TAILS as readonly string[]).includes(v)) throw new ArmatureError('cli.eval', `--rti-tail must be one of ${RTI_TAILS.join(', ')}, got '${v}'`);
+  return v as RtiTail;
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -97,7 +97,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--policy <name>', "built-in policy instead of a model: 'expert' (scripted, privileged state)")
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--steps <n>', 'denoising / integration steps', int)
-    .option('--rti-profile <p>', "diffusion --sampler rti: 'tail' (default for per-position denoisers: the uncovered tail starts from noise) or 'uniform' (RTI-DP)", parseRtiProfile)
+    .option('--rti-tail <how>', "--sampler rti, rows the previous chunk did not cover: 'repeat' its last action (RTI-DP), 'noise' (diffusion with per-position timesteps; its default), 'predict' (one-step estimate; flow's default)", parseRtiTail)
     .option('--episodes <n>', 'fixed init states per task (0..n-1)', int, 50)
     .option('--workers <n>', 'worker processes (0 = in this process)', int, 2)
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
@@ -125,14 +125,14 @@ export function registerEvalCommand(program: Command): void {
       const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.rtiProfile, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
+      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
       const summary = await evaluate(
         {
           suite: o.suite,
-          policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler, steps: o.steps, rtiProfile: o.rtiProfile } : { type: 'expert', noise: o.noise },
+          policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler, steps: o.steps, rtiTail: o.rtiTail } : { type: 'expert', noise: o.noise },
           episodes: o.episodes,
           tasks: o.tasks ? parseRanges(o.tasks) : undefined,
           shard,

@@ -7,14 +7,14 @@ import { DiffusionPolicy, DIFFUSION_MODES, type DiffusionMode } from './kinds/di
 import { FlowPolicy, FLOW_MODES, type FlowMode } from './kinds/flow.ts';
 import type { TokenSelection } from '../actions/universal.ts';
 import { ArmatureError } from '../errors.ts';
-import { RTI_PROFILES, type RtiProfile } from './samplers/rti.ts';
+import { RTI_TAILS, type RtiTail } from './samplers/rti.ts';
 
 export interface LoadPolicyOptions {
   /** diffusion: ddpm | ddim | streaming | rti; flow: euler | truncated | rti */
   sampler?: string;
   steps?: number;
-  /** diffusion rti: noise levels of the warm start along the horizon (default: 'tail' for per-position denoisers) */
-  rtiProfile?: RtiProfile;
+  /** sampler rti: how the warm start fills the rows the previous chunk did not cover (default: diffusion 'noise' for per-position denoisers, flow 'predict') */
+  rtiTail?: RtiTail;
   seed?: number;
   /** universal_action: how to pick a codebook entry */
   selection?: TokenSelection;
@@ -36,11 +36,11 @@ export async function loadPolicy(dir: string, opts: LoadPolicyOptions = {}): Pro
 /** Wrap an already loaded package (the caller keeps access to its graphs). */
 export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {}): Policy {
   const kind = pkg.manifest.kind;
-  if (opts.rtiProfile !== undefined && !(kind === 'diffusion' && opts.sampler === 'rti')) {
-    throw new ArmatureError('policy.rti_profile', `an RTI profile applies to a diffusion policy with sampler 'rti'; ${pkg.manifest.name} is ${kind} with sampler '${opts.sampler ?? 'default'}'`);
+  if (opts.rtiTail !== undefined && !((kind === 'diffusion' || kind === 'flow') && opts.sampler === 'rti')) {
+    throw new ArmatureError('policy.rti_tail', `an RTI tail applies to diffusion and flow policies with sampler 'rti'; ${pkg.manifest.name} is ${kind} with sampler '${opts.sampler ?? 'default'}'`);
   }
-  if (opts.rtiProfile !== undefined && !(RTI_PROFILES as readonly string[]).includes(opts.rtiProfile)) {
-    throw new ArmatureError('policy.rti_profile', `unknown RTI profile '${opts.rtiProfile}'; choose one of ${RTI_PROFILES.join(', ')}`);
+  if (opts.rtiTail !== undefined && !(RTI_TAILS as readonly string[]).includes(opts.rtiTail)) {
+    throw new ArmatureError('policy.rti_tail', `unknown RTI tail '${opts.rtiTail}'; choose one of ${RTI_TAILS.join(', ')}`);
   }
   if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {
     throw new ArmatureError('policy.sampler', `--sampler applies to diffusion and flow policies; ${pkg.manifest.name} is ${kind}`);
@@ -51,8 +51,8 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
     case 'universal_action':
       return new UniversalActionPolicy(pkg, { selection: opts.selection });
     case 'diffusion':
-      return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, rtiProfile: opts.rtiProfile, seed: opts.seed });
+      return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, rtiTail: opts.rtiTail, seed: opts.seed });
     case 'flow':
-      return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, seed: opts.seed });
+      return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, rtiTail: opts.rtiTail, seed: opts.seed });
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { evaluate, outcomeConfig, planEpisodes, portablePath, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
-import { parseRanges, parseRtiProfile } from '../../src/cli/eval.ts';
+import { parseRanges, parseRtiTail } from '../../src/cli/eval.ts';
 import { defaultRobotFor, embodimentFor } from '../../sim/eval/episode.ts';
 
 const base: EvalConfig = {
@@ -43,12 +43,12 @@ describe('evaluation planning, sharding and reports', () => {
     expect(() => parseRanges('a-b')).toThrow(/cannot read range/);
   });
 
-  it('keys a run by its RTI profile only when one is asked for, so earlier folders still resume', () => {
-    expect(parseRtiProfile('uniform')).toBe('uniform');
-    expect(() => parseRtiProfile('ramp')).toThrow(/--rti-profile must be one of uniform, tail/);
-    const model = (rtiProfile?: 'uniform' | 'tail') => outcomeConfig({ ...base, policy: { type: 'model', dir: '/m', sampler: 'rti', rtiProfile } }, 'sha');
+  it('keys a run by its RTI tail only when one is asked for, so earlier folders still resume', () => {
+    expect(parseRtiTail('repeat')).toBe('repeat');
+    expect(() => parseRtiTail('ramp')).toThrow(/--rti-tail must be one of repeat, noise, predict/);
+    const model = (rtiTail?: 'repeat' | 'noise') => outcomeConfig({ ...base, policy: { type: 'model', dir: '/m', sampler: 'rti', rtiTail } }, 'sha');
     expect(model().policy).toEqual({ type: 'model', sampler: 'rti', steps: null, model_sha256: 'sha' });
-    expect(model('uniform').policy).toEqual({ type: 'model', sampler: 'rti', steps: null, rti_profile: 'uniform', model_sha256: 'sha' });
+    expect(model('repeat').policy).toEqual({ type: 'model', sampler: 'rti', steps: null, rti_tail: 'repeat', model_sha256: 'sha' });
   });
 
   it('writes the model folder relative to the working directory, so stored results do not name this machine', () => {

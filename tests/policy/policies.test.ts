@@ -80,22 +80,22 @@ describe('every policy kind runs end to end on its shipped package', () => {
     const rti = await load('diffusion-tiny', { sampler: 'rti', steps: 2 });
     expect((await rti.predictChunk(obs)).stats.nfe).toBe(10); // cold start
     expect((await rti.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).stats.nfe).toBe(2); // warm
-    // a per-position denoiser warm-starts the uncovered tail from noise by default: other actions than 'uniform'
-    const warm = async (rtiProfile?: 'uniform' | 'tail') => {
-      const policy = await load('diffusion-tiny', { sampler: 'rti', steps: 2, rtiProfile });
+    // a per-position denoiser warm-starts the uncovered rows from noise by default
+    const warm = async (rtiTail?: 'repeat' | 'noise' | 'predict') => {
+      const policy = await load('diffusion-tiny', { sampler: 'rti', steps: 2, rtiTail });
       await policy.predictChunk(obs);
       return Array.from((await policy.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).actions);
     };
     const byDefault = await warm();
-    expect(byDefault).toEqual(await warm('tail'));
-    const uniform = await warm('uniform');
+    expect(byDefault).toEqual(await warm('noise'));
+    const uniform = await warm('repeat');
     // 0.4 s at 20 Hz = 8 actions executed: rows 8-15 are not covered by the previous chunk, and
-    // 'uniform' starts them from copies of its last row, 'tail' from noise
+    // 'repeat' starts them from copies of its last row, 'noise' from noise
     const A = byDefault.length / 16;
     const tailDiff = Math.max(...byDefault.slice(8 * A).map((v, i) => Math.abs(v - uniform[8 * A + i]!)));
     expect(tailDiff).toBeGreaterThan(1e-3);
-    await expect(load('diffusion-tiny', { sampler: 'ddim', rtiProfile: 'tail' })).rejects.toThrow(/sampler 'rti'/);
-    await expect(load('diffusion-tiny', { sampler: 'rti', rtiProfile: 'ramp' })).rejects.toThrow(/uniform, tail/);
+    await expect(load('diffusion-tiny', { sampler: 'ddim', rtiTail: 'noise' })).rejects.toThrow(/sampler 'rti'/);
+    await expect(load('diffusion-tiny', { sampler: 'rti', rtiTail: 'ramp' })).rejects.toThrow(/repeat, noise, predict/);
     const streaming = await load('diffusion-tiny', { sampler: 'streaming', steps: 1 });
     const first = await streaming.predictChunk(obs);
     expect(first.stats.nfe).toBe(16); // staircase fill (15) + one step
@@ -114,12 +114,17 @@ describe('every policy kind runs end to end on its shipped package', () => {
     expect(chunk.stats.nfe).toBeGreaterThanOrEqual(10);
   });
 
-  it('flow RTI warm-starts after a quarter of the chunk with the default 3 Euler steps', async () => {
+  it('flow RTI warm-starts after a quarter of the chunk with the default 3 Euler steps, predicting the uncovered rows', async () => {
     const policy = await load('flow-tiny', { sampler: 'rti' });
     expect(policy.metadata.executeLength).toBe(policy.metadata.horizon / 4);
     const obs = example('flow-tiny');
     expect((await policy.predictChunk(obs)).stats.nfe).toBe(10); // cold start
-    expect((await policy.predictChunk({ ...obs, stamp: obs.stamp + 0.2 })).stats.nfe).toBe(3);
+    // 3 Euler steps + 1 call estimating the 4 rows the previous chunk did not cover
+    expect((await policy.predictChunk({ ...obs, stamp: obs.stamp + 0.2 })).stats.nfe).toBe(4);
+    const repeat = await load('flow-tiny', { sampler: 'rti', rtiTail: 'repeat' });
+    await repeat.predictChunk(obs);
+    expect((await repeat.predictChunk({ ...obs, stamp: obs.stamp + 0.2 })).stats.nfe).toBe(3);
+    await expect(load('flow-tiny', { sampler: 'rti', rtiTail: 'noise' })).rejects.toThrow(/one time per chunk/);
     expect((await load('flow-tiny')).metadata.executeLength).toBe(16);
   });
 

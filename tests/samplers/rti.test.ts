@@ -134,18 +134,18 @@ describe('RTI-DP warm-started DDIM', () => {
   });
 });
 
-describe("RTI per-position warm start ('tail' profile)", () => {
+describe('RTI warm start of the rows the previous chunk did not cover', () => {
   const ramp = (offset: number) => (i: number) => new Float32Array(A).fill(i + offset);
 
   it('starts the uncovered tail at pure noise and brings every position to clean in k calls', async () => {
-    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, profile: 'tail' }))).toEqual([4, 4, 4, 4, 10, 10]);
-    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, profile: 'uniform' }))).toEqual([4, 4, 4, 4, 4, 4]);
+    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, tail: 'noise' }))).toEqual([4, 4, 4, 4, 10, 10]);
+    expect(Array.from(rtiStartLevels({ horizon: 6, shift: 2, steps: 4, numInferenceSteps: 10, tail: 'repeat' }))).toEqual([4, 4, 4, 4, 4, 4]);
     expect([1, 2, 3, 4].map((j) => levelAfterCall(10, j, 4))).toEqual([8, 5, 3, 0]);
     const s = sched();
     const calls = { t: [] as number[][] };
     const r = await sampleRtiDdim({
       denoiser: gaussianDenoiser({ schedule: s, actionDim: A, mean: ramp(2), calls }),
-      schedule: s, numInferenceSteps: 10, steps: 4, previous: chunkAt(0), shift: 2, rng: new Rng(1), horizon: H, actionDim: A, profile: 'tail',
+      schedule: s, numInferenceSteps: 10, steps: 4, previous: chunkAt(0), shift: 2, rng: new Rng(1), horizon: H, actionDim: A, tail: 'noise',
     });
     expect(r.nfe).toBe(4);
     // covered rows on the last 4 steps of the 10-step grid; the two tail rows from level 10 (t = 90) in larger jumps
@@ -165,10 +165,10 @@ describe("RTI per-position warm start ('tail' profile)", () => {
     const s = sched();
     const prev = new Float32Array(H * A);
     for (let i = 0; i < H; i++) prev.fill(i, i * A, (i + 1) * A);
-    const run = (profile: 'uniform' | 'tail') =>
-      sampleRtiDdim({ denoiser: gaussianDenoiser({ schedule: s, actionDim: A, mean: ramp(2), std: 0.3 }), schedule: s, numInferenceSteps: 10, steps: 2, previous: prev, shift: 2, rng: new Rng(3), horizon: H, actionDim: A, profile });
-    const uniform = (await run('uniform')).actions;
-    const tail = (await run('tail')).actions;
+    const run = (tail: 'repeat' | 'noise' | 'predict') =>
+      sampleRtiDdim({ denoiser: gaussianDenoiser({ schedule: s, actionDim: A, mean: ramp(2), std: 0.3 }), schedule: s, numInferenceSteps: 10, steps: 2, previous: prev, shift: 2, rng: new Rng(3), horizon: H, actionDim: A, tail });
+    const uniform = (await run('repeat')).actions;
+    const tail = (await run('noise')).actions;
     const truth = new Float32Array(H * A);
     for (let i = 0; i < H; i++) truth.fill(i + 2, i * A, (i + 1) * A);
     const covered = (H - 2) * A;
@@ -177,13 +177,40 @@ describe("RTI per-position warm start ('tail' profile)", () => {
     const tailErr = (x: Float32Array) => meanAbs(x.subarray(covered), truth.subarray(covered), 2 * A);
     expect(tailErr(uniform)).toBeGreaterThan(0.8);
     expect(tailErr(tail)).toBeLessThan(0.4); // a fresh draw: E|N(0, 0.3^2)| = 0.24
+    // 'predict': one extra call on pure noise estimates the uncovered rows (their mean here), then warm-starts as 'repeat'
+    const predicted = await run('predict');
+    expect(predicted.nfe).toBe(3);
+    expect(tailErr(predicted.actions)).toBeLessThan(0.4);
   });
 
-  it('refuses renoise: false, which only the uniform profile has', async () => {
+  it('refuses renoise: false, which only tail repeat has', async () => {
     const s = sched();
     await expect(
-      sampleRtiDdim({ denoiser: denoiserAt(s, 0), schedule: s, numInferenceSteps: 10, steps: 2, previous: chunkAt(0), shift: 1, rng: new Rng(1), horizon: H, actionDim: A, profile: 'tail', renoise: false }),
+      sampleRtiDdim({ denoiser: denoiserAt(s, 0), schedule: s, numInferenceSteps: 10, steps: 2, previous: chunkAt(0), shift: 1, rng: new Rng(1), horizon: H, actionDim: A, tail: 'noise', renoise: false }),
     ).rejects.toThrow(/renoise: false/);
+  });
+
+  it("flow: 'predict' estimates the uncovered rows with one velocity call from noise; 'noise' is refused", async () => {
+    // Gaussian data around rows i + 2; the previous chunk (rows i) shifted by 2 repeats row 7 where the data says 8, 9
+    const std = 0.3;
+    const prev = new Float32Array(H * A);
+    for (let i = 0; i < H; i++) prev.fill(i, i * A, (i + 1) * A);
+    const mean = new Float32Array(H * A);
+    for (let i = 0; i < H; i++) mean.fill(i + 2, i * A, (i + 1) * A);
+    const times: number[] = [];
+    const v = gaussianVelocity({ mean, std, calls: times });
+    const run = (tail?: 'repeat' | 'predict' | 'noise') => sampleRtiFlow({ velocity: v, t0: 0.7, steps: 3, previous: prev, shift: 2, rng: new Rng(3), horizon: H, actionDim: A, tail });
+    const covered = (H - 2) * A;
+    const tailErr = (x: Float32Array) => meanAbs(x.subarray(covered), mean.subarray(covered), 2 * A);
+    const repeat = await run();
+    expect(repeat.nfe).toBe(3);
+    times.length = 0;
+    const predicted = await run('predict');
+    expect(predicted.nfe).toBe(4);
+    expect(times[0]).toBe(0); // the estimate: one step from pure noise
+    expect(tailErr(repeat.actions)).toBeGreaterThan(0.4);
+    expect(tailErr(predicted.actions)).toBeLessThan(0.25);
+    await expect(run('noise')).rejects.toThrow(/per-position/);
   });
 });
 

@@ -13,7 +13,7 @@ import {
   sampleDdim,
   sampleDdpm,
   sampleRtiDdim,
-  type RtiProfile,
+  type RtiTail,
   StreamingBuffer,
   SamplerError,
   type Denoiser,
@@ -30,8 +30,8 @@ export interface DiffusionOptions {
   steps?: number;
   /** DDIM grid for cold starts and for RTI's warm steps (default 10) */
   ddimSteps?: number;
-  /** rti: noise levels along the horizon of the warm start (rti.ts); default 'tail' for denoisers with per-position timesteps */
-  rtiProfile?: RtiProfile;
+  /** rti: how the warm start fills the rows the previous chunk did not cover (rti.ts); default 'noise' for denoisers with per-position timesteps, else 'repeat' */
+  rtiTail?: RtiTail;
   seed?: number;
 }
 
@@ -41,8 +41,8 @@ export interface DiffusionOptions {
  * copies of one action and failed (0-3 %); a quarter of the chunk per warm start with the last 4
  * steps: 17 % (DDIM-10: 37 %), 24 % over 100 episodes (DDIM-10: 27 %) with the gripper warm start
  * binarised (rti.ts). The bundled GPU-trained weights on spatial (100 episodes): 43 % with every
- * position re-noised to t = 30 ('uniform'), 75 % with the repeated tail started from pure noise
- * ('tail', now the default for per-position denoisers); DDIM-10 68 %.
+ * row re-noised to t = 30 (tail 'repeat'), 75 % with the uncovered rows started from pure noise
+ * (tail 'noise', now the default for per-position denoisers); DDIM-10 68 %.
  */
 export const RTI_WARM_STEPS = 4;
 
@@ -62,8 +62,8 @@ export class DiffusionPolicy implements Policy {
   private readonly actionDim: number;
   private readonly gripperDims: readonly number[];
   private readonly perPositionInput: boolean;
-  /** rti: 'tail' where the denoiser was trained with per-position timesteps, else 'uniform' */
-  private readonly rtiProfile: RtiProfile;
+  /** rti: 'noise' where the denoiser was trained with per-position timesteps, else 'repeat' */
+  private readonly rtiTail: RtiTail;
   private streaming: StreamingBuffer | null = null;
   private previous: { actions: Float32Array; stamp: number } | null = null;
 
@@ -98,9 +98,9 @@ export class DiffusionPolicy implements Policy {
     const tSpec = this.denoiserGraph.spec.inputs.find((t) => t.name === 'timesteps');
     this.perPositionInput = (tSpec?.shape.length ?? 1) === 2;
     const perPosition = d.per_position_timesteps && this.perPositionInput;
-    this.rtiProfile = opts.rtiProfile ?? (perPosition ? 'tail' : 'uniform');
-    if (this.rtiProfile !== 'uniform' && !perPosition) {
-      throw new SamplerError(`${m.name}: RTI profile '${this.rtiProfile}' needs a denoiser trained with per-position timesteps (manifest diffusion.per_position_timesteps); use 'uniform'`);
+    this.rtiTail = opts.rtiTail ?? (perPosition ? 'noise' : 'repeat');
+    if (this.rtiTail === 'noise' && !perPosition) {
+      throw new SamplerError(`${m.name}: RTI tail 'noise' needs a denoiser trained with per-position timesteps (manifest diffusion.per_position_timesteps); use 'predict' or 'repeat'`);
     }
     const x = this.denoiserGraph.floatInput('noisy_actions');
     this.inPlace = x;
@@ -164,7 +164,7 @@ export class DiffusionPolicy implements Policy {
             gripperDims: this.gripperDims,
             numInferenceSteps: ddimSteps,
             steps: this.opts.steps ?? RTI_WARM_STEPS,
-            profile: this.rtiProfile,
+            tail: this.rtiTail,
           }));
         }
         this.previous = { actions: actions.slice(), stamp: obs.stamp };

@@ -10,7 +10,7 @@ import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
 import { actionsSince, inBackground, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
-import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, type VelocityField } from '../samplers/index.ts';
+import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, SamplerError, type RtiTail, type VelocityField } from '../samplers/index.ts';
 import type { OnnxGraph } from '../onnx-graph.ts';
 import type { EmbodimentSpec } from '../manifest.ts';
 
@@ -27,6 +27,8 @@ export interface FlowOptions {
   tolerance?: number;
   /** rti: flow time of the warm start (default 0.7) */
   rtiTime?: number;
+  /** rti: how the warm start fills the rows the previous chunk did not cover (default 'predict', rti.ts) */
+  rtiTail?: RtiTail;
   seed?: number;
 }
 
@@ -54,6 +56,7 @@ export class FlowPolicy implements Policy {
   ) {
     const m = pkg.manifest;
     this.mode = opts.mode ?? 'euler';
+    if (opts.rtiTail === 'noise') throw new SamplerError(`${m.name}: RTI tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'`);
     const meta = policyMetadata(m);
     // RTI warm-starts from what is left of the previous chunk, so it replans after a quarter of it (as diffusion RTI)
     this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)) } : meta;
@@ -128,6 +131,7 @@ export class FlowPolicy implements Policy {
           gripperDims: this.gripperDims,
           t0: this.opts.rtiTime ?? 0.7,
           steps: this.opts.steps ?? 3,
+          tail: this.opts.rtiTail ?? 'predict',
           rng: this.rng,
         }));
       } else {

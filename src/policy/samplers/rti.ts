@@ -27,8 +27,8 @@
  *
  * Tail: the last `shift` rows of the guess only repeat the previous chunk's last action. RTI-DP
  * re-noises them to the same low level as the rest, so new actions can only grow out of that copy.
- * With a denoiser trained on per-position timesteps, profile 'tail' starts them from pure noise
- * instead (noise rising along the horizon, in distribution for such a model).
+ * `tail` (below) chooses other starts for them: pure noise for a denoiser trained on per-position
+ * timesteps, or the model's one-step estimate.
  */
 import type { Rng } from '../../util/random.ts';
 import { runDdim } from './ddim.ts';
@@ -103,23 +103,25 @@ export function rtiGuess(o: Omit<WarmStartCommon, 'rng'>): Float32Array {
 }
 
 /**
- * Noise levels of the warm start along the horizon.
- * - 'uniform' (RTI-DP): every position re-noised to the first RTI timestep, including the tail
- *   that only repeats the previous chunk's last action;
- * - 'tail': the positions the previous chunk did not cover (the last `shift`) start from pure
- *   noise on the cold-start grid and the covered ones at the RTI timestep; all reach clean in the
- *   same k calls (the tail in larger jumps). Needs a denoiser trained with per-position timesteps.
+ * How the warm start fills the rows the previous chunk did not cover (the last `shift`):
+ * - 'repeat' (RTI-DP): copies of its last action, re-noised like every other row, so new actions
+ *   can only grow out of that copy;
+ * - 'noise': pure noise, brought to clean in the same k calls as the covered rows (in larger
+ *   steps). Noise rising along the horizon is in distribution only for a denoiser trained with
+ *   per-position timesteps, so diffusion only;
+ * - 'predict': the model's one-step estimate from pure noise (one extra call per chunk), then
+ *   re-noised like the covered rows; any model.
  */
-export const RTI_PROFILES = ['uniform', 'tail'] as const;
-export type RtiProfile = (typeof RTI_PROFILES)[number];
+export const RTI_TAILS = ['repeat', 'noise', 'predict'] as const;
+export type RtiTail = (typeof RTI_TAILS)[number];
 
 /**
  * Start level per position on the K-level DDIM grid (level l >= 1 is timestep (l - 1) floor(T / K),
- * 0 is clean): k for positions the shifted guess covers, K (pure noise) for the repeated tail.
+ * 0 is clean): k for every row, except the uncovered tail at K (pure noise) with tail 'noise'.
  */
-export function rtiStartLevels(o: { horizon: number; shift: number; steps: number; numInferenceSteps: number; profile: RtiProfile }): Int32Array {
+export function rtiStartLevels(o: { horizon: number; shift: number; steps: number; numInferenceSteps: number; tail: RtiTail }): Int32Array {
   const out = new Int32Array(o.horizon).fill(o.steps);
-  if (o.profile === 'tail') for (let i = Math.max(0, o.horizon - o.shift); i < o.horizon; i++) out[i] = o.numInferenceSteps;
+  if (o.tail === 'noise') for (let i = Math.max(0, o.horizon - o.shift); i < o.horizon; i++) out[i] = o.numInferenceSteps;
   return out;
 }
 
@@ -138,13 +140,14 @@ export interface RtiDdimOptions extends WarmStartCommon {
   eta?: number;
   /** re-noise the guess to the first RTI timestep with fresh noise (default true); false = RTI-DP */
   renoise?: boolean;
-  /** noise levels along the horizon (default 'uniform'); 'tail' needs per-position timesteps */
-  profile?: RtiProfile;
+  /** the uncovered rows (default 'repeat'); 'noise' needs per-position timesteps */
+  tail?: RtiTail;
 }
 
 /**
  * Warm-started DDIM: guess = shift(previous) with gripper mapping, x_{t_k} = q(x_t | guess),
- * then the last k DDIM steps. nfe = k. Noise: H*A normals for re-noising, then DDIM's.
+ * then the last k DDIM steps. nfe = k (+1 with tail 'predict'). Noise: H*A normals for the
+ * prediction's start (tail 'predict'), H*A for re-noising, then DDIM's.
  */
 export async function sampleRtiDdim(o: RtiDdimOptions): Promise<SampleResult> {
   const size = chunkSize(o, 'RTI');
@@ -152,38 +155,52 @@ export async function sampleRtiDdim(o: RtiDdimOptions): Promise<SampleResult> {
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > grid.length) {
     throw new SamplerError(`RTI steps must be an integer in 1..${grid.length} (numInferenceSteps), got ${o.steps}`);
   }
+  const tail = o.tail ?? 'repeat';
+  if (tail !== 'repeat' && o.renoise === false) throw new SamplerError(`RTI tail '${tail}' re-noises the guess: renoise: false only applies to tail 'repeat'`);
   const x = rtiGuess({ ...o, out: o.out ?? new Float32Array(size) });
-  if ((o.profile ?? 'uniform') !== 'uniform') {
-    if (o.renoise === false) throw new SamplerError(`RTI profile '${o.profile}' re-noises each position to its own level: renoise: false only applies to 'uniform'`);
-    const nfe = await runPerPositionWarmStart({ ...o, x, profile: o.profile ?? 'uniform' });
+  if (tail === 'noise') {
+    const nfe = await runPerPositionWarmStart({ ...o, x });
     return { actions: x, nfe };
   }
+  let extra = 0;
+  if (tail === 'predict') extra = await predictTailDdim(o, x, grid[0]!);
   const timesteps = grid.slice(grid.length - o.steps);
   if (o.renoise ?? true) {
     const noise = o.rng.fillNormal(new Float32Array(size)) as Float32Array;
     addNoise({ x0: x, noise, alphaBar: alphaBarAt(o.schedule, timesteps[0]), out: x });
   }
   const nfe = await runDdim({ denoiser: o.denoiser, schedule: o.schedule, x, timesteps, eta: o.eta, rng: o.rng, horizon: o.horizon, actionDim: o.actionDim });
-  return { actions: x, nfe };
+  return { actions: x, nfe: nfe + extra };
+}
+
+/** Overwrite the guess's uncovered rows with the clean estimate of one call on pure noise at timestep `top`; returns the calls (0 or 1). */
+async function predictTailDdim(o: RtiDdimOptions, guess: Float32Array, top: number): Promise<number> {
+  const { horizon: H, actionDim: A } = o;
+  const from = Math.max(0, H - o.shift) * A;
+  if (from >= H * A) return 0;
+  const z = o.rng.fillNormal(new Float32Array(H * A)) as Float32Array;
+  const pred = checkOutputLength(await o.denoiser(z, new Float32Array(H).fill(top)), H * A, 'RTI tail prediction');
+  // a DDIM step to alpha-bar 1 is the clean estimate x0
+  ddimUpdate({ schedule: o.schedule, x: z, model: pred, out: guess, alphaBar: alphaBarAt(o.schedule, top), alphaBarPrev: 1, eta: 0, start: from, end: H * A });
+  return 1;
 }
 
 /**
- * Per-position warm start: position i is drawn from q(x_t | guess_i) at its start level (pure
- * noise at level K), then k denoiser calls take every position to clean, each on its own evenly
- * spaced levels. Covered positions follow exactly the last k steps of the K-step DDIM grid.
+ * Tail 'noise': the covered rows are drawn from q(x_t | guess_i) at level k and the uncovered ones
+ * are pure noise (level K); k denoiser calls take every row to clean, each on its own evenly spaced
+ * levels. Covered rows follow exactly the last k steps of the K-step DDIM grid.
  */
-async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array; profile: RtiProfile }): Promise<number> {
+async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array }): Promise<number> {
   const { horizon: H, actionDim: A, schedule, x } = o;
   const K = o.numInferenceSteps;
   const k = o.steps;
   const r = Math.floor(schedule.numTrainTimesteps / K);
-  const start = rtiStartLevels({ horizon: H, shift: o.shift, steps: k, numInferenceSteps: K, profile: o.profile });
+  const start = rtiStartLevels({ horizon: H, shift: o.shift, steps: k, numInferenceSteps: K, tail: 'noise' });
   const tOf = (level: number): number => (level - 1) * r;
   const noise = o.rng.fillNormal(new Float32Array(H * A)) as Float32Array;
   for (let i = 0; i < H; i++) {
-    const l = start[i]!;
-    if (i >= H - o.shift && o.profile === 'tail') x.set(noise.subarray(i * A, (i + 1) * A), i * A);
-    else addNoise({ x0: x, noise, alphaBar: alphaBarAt(schedule, tOf(l)), out: x, start: i * A, end: (i + 1) * A });
+    if (i >= H - o.shift) x.set(noise.subarray(i * A, (i + 1) * A), i * A);
+    else addNoise({ x0: x, noise, alphaBar: alphaBarAt(schedule, tOf(start[i]!)), out: x, start: i * A, end: (i + 1) * A });
   }
   const eta = o.eta ?? 0;
   const tBuf = new Float32Array(H);
@@ -207,7 +224,7 @@ async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array; pr
       });
     }
   }
-  checkFiniteResult(x, `RTI per-position warm start (${o.profile})`);
+  checkFiniteResult(x, "RTI warm start with tail 'noise'");
   return k;
 }
 
@@ -217,17 +234,30 @@ export interface RtiFlowOptions extends WarmStartCommon {
   t0: number;
   /** Euler steps from t0 to 1 */
   steps: number;
+  /** the uncovered rows: 'repeat' (default) or 'predict' (x1 = z + v(z, 0), one extra call); a flow head takes one time per chunk, so no 'noise' */
+  tail?: RtiTail;
 }
 
-/** Warm-started flow matching from the shifted previous chunk; nfe = steps. */
+/** Warm-started flow matching from the shifted previous chunk; nfe = steps (+1 with tail 'predict'). */
 export async function sampleRtiFlow(o: RtiFlowOptions): Promise<SampleResult> {
   const size = chunkSize(o, 'RTI flow');
   if (!(o.t0 > 0 && o.t0 < 1)) throw new SamplerError(`RTI flow t0 must be in (0, 1), got ${o.t0}`);
+  const tail = o.tail ?? 'repeat';
+  if (tail === 'noise') throw new SamplerError("RTI flow: tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'");
   const guess = rtiGuess({ ...o, out: new Float32Array(size) });
   const x = o.out ?? new Float32Array(size);
   checkChunk(x, size, 'RTI flow out');
+  let extra = 0;
+  const from = Math.max(0, o.horizon - o.shift) * o.actionDim;
+  if (tail === 'predict' && from < size) {
+    // one Euler step over the whole flow: the one-step estimate of the chunk
+    o.rng.fillNormal(x);
+    const v = checkOutputLength(await o.velocity(x, 0), size, 'velocity field');
+    for (let i = from; i < size; i++) guess[i] = x[i]! + v[i]!;
+    extra = 1;
+  }
   o.rng.fillNormal(x);
   interpolate(x, guess, o.t0, x);
   const nfe = await integrateFlow({ velocity: o.velocity, x, t0: o.t0, steps: o.steps, horizon: o.horizon, actionDim: o.actionDim });
-  return { actions: x, nfe };
+  return { actions: x, nfe: nfe + extra };
 }
