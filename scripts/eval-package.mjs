@@ -79,4 +79,4 @@ const summary = {
   runs,
 };
 writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
-for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);

@@ -29,7 +29,7 @@ export const SAMPLER_CASES: readonly ModeCase[] = [
   { mode: 'ddpm', model: 'diffusion-tiny', sampler: 'ddpm', schedule: { mode: 'replan', actionsPerChunk: EXECUTE }, note: 'all T=100 steps per chunk' },
   { mode: 'ddim', model: 'diffusion-tiny', sampler: 'ddim', steps: 10, schedule: { mode: 'replan', actionsPerChunk: EXECUTE }, note: 'DDIM-10 per chunk' },
   { mode: 'streaming', model: 'diffusion-tiny', sampler: 'streaming', steps: 1, schedule: { mode: 'replan', actionsPerChunk: 1 }, note: '1 denoiser call per action (SDP buffer)' },
-  { mode: 'rti', model: 'diffusion-tiny', sampler: 'rti', steps: 4, schedule: { mode: 'replan', actionsPerChunk: 4 }, note: 'last 4 of 10 DDIM steps every 4 actions, warm-started from the shifted previous chunk' },
+  { mode: 'rti', model: 'diffusion-tiny', sampler: 'rti', steps: 4, schedule: { mode: 'replan', actionsPerChunk: 4 }, note: 'last 4 of 10 DDIM steps every 4 actions, warm-started from the shifted previous chunk (uncovered rows from noise)' },
   { mode: 'truncated', model: 'flow-tiny', sampler: 'truncated', schedule: { mode: 'replan', actionsPerChunk: EXECUTE }, note: 'A1 early exit over 3 exits, 10 Euler steps cold' },
 ];
 
