@@ -97,7 +97,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--policy <name>', "built-in policy instead of a model: 'expert' (scripted, privileged state)")
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--steps <n>', 'denoising / integration steps', int)
-    .option('--rti-tail <how>', "--sampler rti, rows the previous chunk did not cover: 'repeat' its last action (RTI-DP), 'noise' (diffusion with per-position timesteps; its default), 'predict' (one-step estimate; flow's default)", parseRtiTail)
+    .option('--rti-tail <how>', "--sampler rti, rows the previous chunk did not cover: 'repeat' its last action (RTI-DP), 'noise' (diffusion with per-position timesteps; their default), 'predict' (one-step estimate; the default elsewhere)", parseRtiTail)
     .option('--episodes <n>', 'fixed init states per task (0..n-1)', int, 50)
     .option('--workers <n>', 'worker processes (0 = in this process)', int, 2)
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')

@@ -13,7 +13,7 @@ export interface LoadPolicyOptions {
   /** diffusion: ddpm | ddim | streaming | rti; flow: euler | truncated | rti */
   sampler?: string;
   steps?: number;
-  /** sampler rti: how the warm start fills the rows the previous chunk did not cover (default: diffusion 'noise' for per-position denoisers, flow 'predict') */
+  /** sampler rti: how the warm start fills the rows the previous chunk did not cover (default: 'noise' for diffusion denoisers with per-position timesteps, else 'predict') */
   rtiTail?: RtiTail;
   seed?: number;
   /** universal_action: how to pick a codebook entry */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { loadPolicy, policyFromPackage } from '../../src/policy/load.ts';
+import { loadModelPackage } from '../../src/policy/model-package.ts';
 import { loadManifest } from '../../src/policy/manifest.ts';
 import { loadObservationFile } from '../../src/observation/example.ts';
 import type { Policy } from '../../src/policy/types.ts';
@@ -95,6 +96,15 @@ describe('every policy kind runs end to end on its shipped package', () => {
     const tailDiff = Math.max(...byDefault.slice(8 * A).map((v, i) => Math.abs(v - uniform[8 * A + i]!)));
     expect(tailDiff).toBeGreaterThan(1e-3);
     await expect(load('diffusion-tiny', { sampler: 'ddim', rtiTail: 'noise' })).rejects.toThrow(/sampler 'rti'/);
+    // a denoiser without per-position timesteps: 'predict' by default (one more call per warm start), 'noise' refused
+    const pkg = await loadModelPackage(join(MODELS, 'diffusion-tiny'));
+    const d = pkg.manifest.diffusion!;
+    const shared = { ...pkg, manifest: { ...pkg.manifest, diffusion: { ...d, per_position_timesteps: false } } };
+    const plain = policyFromPackage(shared, { sampler: 'rti', steps: 2 });
+    await plain.predictChunk(obs);
+    expect((await plain.predictChunk({ ...obs, stamp: obs.stamp + 0.4 })).stats.nfe).toBe(3);
+    expect(() => policyFromPackage(shared, { sampler: 'rti', rtiTail: 'noise' })).toThrow(/per-position/);
+    await plain.dispose();
     await expect(load('diffusion-tiny', { sampler: 'rti', rtiTail: 'ramp' })).rejects.toThrow(/repeat, noise, predict/);
     const streaming = await load('diffusion-tiny', { sampler: 'streaming', steps: 1 });
     const first = await streaming.predictChunk(obs);
