@@ -5,6 +5,7 @@ import {
   cosineAlphaBar,
   ddimTimesteps,
   ddimUpdate,
+  ddimUpdateRows,
   ddpmUpdate,
   makeSchedule,
 } from '../../src/policy/samplers/schedule.ts';
@@ -116,5 +117,18 @@ describe('noise schedules', () => {
     const out = new Float32Array(3);
     addNoise({ x0, noise, alphaBar: 0.64, out, start: 1, end: 3 });
     expect(Array.from(out)).toEqual([0, expect.closeTo(0.8 * 2 - 0.6, 6), expect.closeTo(0.8 * 3 + 1.2, 6)]);
+  });
+
+  it('ddimUpdateRows moves each row between its own timesteps, to clean below 0, and leaves the rest', () => {
+    const s = cosine(100);
+    const x = Float32Array.of(0.3, -0.2, 1.5, 0.7, -1, 2);
+    const model = Float32Array.of(0.1, 0.4, -0.3, 0.2, 0.5, -0.6);
+    const rows = x.slice();
+    ddimUpdateRows({ schedule: s, x: rows, model, actionDim: 2, from: [30, 90, 40], to: [20, -1, 40], eta: 0 });
+    const want = x.slice();
+    ddimUpdate({ schedule: s, x, model, out: want, alphaBar: alphaBarAt(s, 30), alphaBarPrev: alphaBarAt(s, 20), eta: 0, start: 0, end: 2 });
+    ddimUpdate({ schedule: s, x, model, out: want, alphaBar: alphaBarAt(s, 90), alphaBarPrev: 1, eta: 0, start: 2, end: 4 });
+    expect(Array.from(rows)).toEqual(Array.from(want));
+    expect(Array.from(rows.subarray(4))).toEqual(Array.from(x.subarray(4))); // to >= from: untouched
   });
 });

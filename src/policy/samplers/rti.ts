@@ -33,7 +33,7 @@
 import type { Rng } from '../../util/random.ts';
 import { runDdim } from './ddim.ts';
 import { integrateFlow, interpolate } from './flow.ts';
-import { addNoise, alphaBarAt, ddimTimesteps, ddimUpdate, type NoiseSchedule } from './schedule.ts';
+import { addNoise, alphaBarAt, ddimTimesteps, ddimUpdate, ddimUpdateRows, type NoiseSchedule } from './schedule.ts';
 import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
 
 /** How discrete gripper dims of the previous chunk enter the warm start. */
@@ -204,25 +204,16 @@ async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array }):
   }
   const eta = o.eta ?? 0;
   const tBuf = new Float32Array(H);
+  const tNext = new Float32Array(H);
   for (let j = 0; j < k; j++) {
-    for (let i = 0; i < H; i++) tBuf[i] = tOf(levelAfterCall(start[i]!, j, k));
+    // level 0 maps to a negative timestep: clean
+    for (let i = 0; i < H; i++) {
+      tBuf[i] = tOf(levelAfterCall(start[i]!, j, k));
+      tNext[i] = tOf(levelAfterCall(start[i]!, j + 1, k));
+    }
     const pred = checkOutputLength(await o.denoiser(x, tBuf), H * A, `RTI denoiser call ${j + 1} of ${k}`);
     if (eta > 0) o.rng.fillNormal(noise);
-    for (let i = 0; i < H; i++) {
-      const next = levelAfterCall(start[i]!, j + 1, k);
-      ddimUpdate({
-        schedule,
-        x,
-        model: pred,
-        out: x,
-        alphaBar: alphaBarAt(schedule, tBuf[i]!),
-        alphaBarPrev: next >= 1 ? alphaBarAt(schedule, tOf(next)) : 1,
-        eta,
-        noise,
-        start: i * A,
-        end: (i + 1) * A,
-      });
-    }
+    ddimUpdateRows({ schedule, x, model: pred, actionDim: A, from: tBuf, to: tNext, eta, noise });
   }
   checkFiniteResult(x, "RTI warm start with tail 'noise'");
   return k;

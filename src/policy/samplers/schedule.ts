@@ -164,6 +164,39 @@ export function ddimUpdate(a: UpdateArgs & { eta: number }): void {
 }
 
 /**
+ * DDIM updates row by row, each row of `actionDim` values from its own timestep `from[i]` to
+ * `to[i]` (< 0: clean); rows with to[i] >= from[i] are left as they are. For buffers whose noise
+ * level varies along the horizon (streaming, RTI warm starts with a fresh tail).
+ */
+export function ddimUpdateRows(a: {
+  schedule: NoiseSchedule;
+  x: Float32Array;
+  model: Float32Array;
+  actionDim: number;
+  from: ArrayLike<number>;
+  to: ArrayLike<number>;
+  eta: number;
+  noise?: Float32Array;
+}): void {
+  const A = a.actionDim;
+  for (let i = 0; i < a.from.length; i++) {
+    if (a.to[i]! >= a.from[i]!) continue;
+    ddimUpdate({
+      schedule: a.schedule,
+      x: a.x,
+      model: a.model,
+      out: a.x,
+      alphaBar: alphaBarAt(a.schedule, a.from[i]!),
+      alphaBarPrev: alphaBarAt(a.schedule, a.to[i]!),
+      eta: a.eta,
+      noise: a.noise,
+      start: i * A,
+      end: (i + 1) * A,
+    });
+  }
+}
+
+/**
  * DDPM ancestral update (diffusers DDPMScheduler.step, variance_type 'fixed_small'):
  * posterior mean from x0 and x_t, plus sqrt(variance) z when ab_prev < 1.
  */

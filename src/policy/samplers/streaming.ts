@@ -26,7 +26,7 @@
  * per control step for the appended row, plus H*A normals per call when eta > 0.
  */
 import type { Rng } from '../../util/random.ts';
-import { addNoise, alphaBarAt, ddimUpdate, type NoiseSchedule } from './schedule.ts';
+import { addNoise, alphaBarAt, ddimUpdateRows, type NoiseSchedule } from './schedule.ts';
 import { checkChunk, checkModelOutput, chunkSize, SamplerError, type ChunkShape, type Denoiser } from './types.ts';
 
 export interface StreamingOptions extends ChunkShape {
@@ -63,6 +63,7 @@ export class StreamingBuffer {
   private readonly x: Float32Array;
   private readonly noise: Float32Array;
   private readonly tBuf: Float32Array;
+  private readonly tNext: Float32Array;
   /** current level per position */
   private readonly level: Int32Array;
   private ready = false;
@@ -89,6 +90,7 @@ export class StreamingBuffer {
     this.x = new Float32Array(this.size);
     this.noise = new Float32Array(this.size);
     this.tBuf = new Float32Array(o.horizon);
+    this.tNext = new Float32Array(o.horizon);
     this.level = new Int32Array(o.horizon);
   }
 
@@ -176,29 +178,15 @@ export class StreamingBuffer {
 
   /** One denoiser call: every position above its target level drops by one level. */
   private async call(denoiser: Denoiser, target: Int32Array): Promise<void> {
-    const A = this.actionDim;
     for (let i = 0; i < this.horizon; i++) {
       if (this.level[i] < 1) throw new SamplerError(`streaming: position ${i} is already clean before a denoiser call (internal level bookkeeping error)`);
       this.tBuf[i] = this.timestepOf(this.level[i]);
+      // level 0 maps to a negative timestep: clean
+      this.tNext[i] = target[i] >= this.level[i] ? this.tBuf[i] : this.timestepOf(this.level[i] - 1);
     }
     const pred = checkModelOutput(await denoiser(this.x, this.tBuf), this.size, 'streaming denoiser');
     if (this.eta > 0) this.rng.fillNormal(this.noise);
-    for (let i = 0; i < this.horizon; i++) {
-      const l = this.level[i];
-      if (target[i] >= l) continue;
-      ddimUpdate({
-        schedule: this.schedule,
-        x: this.x,
-        model: pred,
-        out: this.x,
-        alphaBar: alphaBarAt(this.schedule, this.timestepOf(l)),
-        alphaBarPrev: l - 1 >= 1 ? alphaBarAt(this.schedule, this.timestepOf(l - 1)) : 1,
-        eta: this.eta,
-        noise: this.noise,
-        start: i * A,
-        end: (i + 1) * A,
-      });
-      this.level[i] = l - 1;
-    }
+    ddimUpdateRows({ schedule: this.schedule, x: this.x, model: pred, actionDim: this.actionDim, from: this.tBuf, to: this.tNext, eta: this.eta, noise: this.noise });
+    for (let i = 0; i < this.horizon; i++) if (target[i] < this.level[i]) this.level[i]--;
   }
 }
