@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArmatureError } from '../errors.ts';
-import { RTI_TAILS, type RtiTail } from '../policy/samplers/rti.ts';
+import { isRtiTail, RTI_TAILS, type RtiTail } from '../policy/samplers/rti.ts';
 
 const int = (v: string) => Number.parseInt(v, 10);
 
@@ -84,8 +84,8 @@ interface EvalCliOptions {
 }
 
 export function parseRtiTail(v: string): RtiTail {
-  if (!(RTI_TAILS as readonly string[]).includes(v)) throw new ArmatureError('cli.eval', `--rti-tail must be one of ${RTI_TAILS.join(', ')}, got '${v}'`);
-  return v as RtiTail;
+  if (!isRtiTail(v)) throw new ArmatureError('cli.eval', `--rti-tail must be one of ${RTI_TAILS.join(', ')}, got '${v}'`);
+  return v;
 }
 
 export function registerEvalCommand(program: Command): void {

@@ -7,7 +7,7 @@ import { DiffusionPolicy, DIFFUSION_MODES, type DiffusionMode } from './kinds/di
 import { FlowPolicy, FLOW_MODES, type FlowMode } from './kinds/flow.ts';
 import type { TokenSelection } from '../actions/universal.ts';
 import { ArmatureError } from '../errors.ts';
-import { RTI_TAILS, type RtiTail } from './samplers/rti.ts';
+import { isRtiTail, RTI_TAILS, type RtiTail } from './samplers/rti.ts';
 
 export interface LoadPolicyOptions {
   /** diffusion: ddpm | ddim | streaming | rti; flow: euler | truncated | rti */
@@ -39,7 +39,7 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
   if (opts.rtiTail !== undefined && !((kind === 'diffusion' || kind === 'flow') && opts.sampler === 'rti')) {
     throw new ArmatureError('policy.rti_tail', `an RTI tail applies to diffusion and flow policies with sampler 'rti'; ${pkg.manifest.name} is ${kind} with sampler '${opts.sampler ?? 'default'}'`);
   }
-  if (opts.rtiTail !== undefined && !(RTI_TAILS as readonly string[]).includes(opts.rtiTail)) {
+  if (opts.rtiTail !== undefined && !isRtiTail(opts.rtiTail)) {
     throw new ArmatureError('policy.rti_tail', `unknown RTI tail '${opts.rtiTail}'; choose one of ${RTI_TAILS.join(', ')}`);
   }
   if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {

@@ -115,6 +115,10 @@ export function rtiGuess(o: Omit<WarmStartCommon, 'rng'>): Float32Array {
 export const RTI_TAILS = ['repeat', 'noise', 'predict'] as const;
 export type RtiTail = (typeof RTI_TAILS)[number];
 
+export function isRtiTail(v: string): v is RtiTail {
+  return (RTI_TAILS as readonly string[]).includes(v);
+}
+
 /**
  * Start level per position on the K-level DDIM grid (level l >= 1 is timestep (l - 1) floor(T / K),
  * 0 is clean): k for every row, except the uncovered tail at K (pure noise) with tail 'noise'.
