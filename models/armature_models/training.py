@@ -40,12 +40,15 @@ class Arrays:
         self.episode = np.fromfile(root / "episode.i32", dtype=np.int32)
         s = self.index["imageSize"]
         self.cameras: List[str] = list(self.index["cameras"])
-        self.images = {c: np.memmap(root / f"images.{c}.u8", dtype=np.uint8, mode="r", shape=(n, s, s, 3))
-                       for c in self.cameras}
         self.tasks: List[str] = list(self.index["tasks"])
         #: frames whose images were kept (models/armature_models/transport.py may keep every k-th frame only)
         self.image_stride = int(self.index.get("imageStride", 1))
         self.observation_frames = np.arange(0, n, self.image_stride)
+        #: compact: the image files hold only the kept frames (row = frame // stride), not every frame
+        self.images_compact = bool(self.index.get("imagesCompact", False))
+        rows = len(self.observation_frames) if self.images_compact else n
+        self.images = {c: np.memmap(root / f"images.{c}.u8", dtype=np.uint8, mode="r", shape=(rows, s, s, 3))
+                       for c in self.cameras}
         self.frame_task = np.zeros(n, dtype=np.int64)
         self.episode_end = np.zeros(n, dtype=np.int64)
         for e in self.index["episodes"]:
@@ -58,8 +61,13 @@ class Arrays:
         idx = frames[:, None] + np.arange(horizon)[None, :]
         return np.minimum(idx, self.episode_end[frames][:, None])
 
+    def image_rows(self, frames):
+        """Rows of the image files that hold `frames` (observation frames; numpy or torch)."""
+        return frames // self.image_stride if self.images_compact else frames
+
     def load_images(self, frames: np.ndarray) -> Dict[str, torch.Tensor]:
         """uint8 [B, S, S, 3] per camera (sorted reads are faster on memmaps)."""
+        frames = self.image_rows(frames)
         order = np.argsort(frames)
         inv = np.empty_like(order)
         inv[order] = np.arange(len(order))
@@ -118,6 +126,15 @@ def base_checkpoint(base: str | Path, package: str | Path) -> dict:
     st = stats_from_json(saved["stats"]) if "stats" in saved else stats_from_manifest(Path(package) / "manifest.json")
     return {"ema": saved["ema"], "step": saved["step"], "elapsed_s": saved["elapsed_s"], "machine": saved.get("machine"),
             "history": saved["history"], "stats": st}
+
+
+def saved_stats(checkpoint: str | Path) -> tuple | None:
+    """(proprio stats, action stats) kept in <checkpoint>/last.pt by an earlier run of the same training, if any."""
+    path = Path(checkpoint) / "last.pt"
+    if not path.exists():
+        return None
+    saved = torch.load(path, map_location="cpu")
+    return stats_from_json(saved["stats"]) if "stats" in saved else None
 
 
 def stats(x: np.ndarray, min_std: float) -> Stats:
@@ -351,7 +368,7 @@ class ResidentBatchSource(BatchSource):
         frames = self.frames_d[pick]
         views = []
         for c in self.data.cameras:
-            x = self.images[c][frames].permute(0, 3, 1, 2).float().div_(255.0)
+            x = self.images[c][self.data.image_rows(frames)].permute(0, 3, 1, 2).float().div_(255.0)
             views.append(random_shift_batched((x - self.mean) / self.std, self.shift, gen))
         task = self.task_d[frames]
         state = (self.state_d[frames] - self.s_mean) / self.s_std
@@ -392,6 +409,10 @@ def fit(model: nn.Module, ema: Ema, loss_fn, *, source: BatchSource, steps: int,
     model.to(device)
     ema.shadow.to(device)
     extra = {"foreach": True} if device.type == "cuda" else {}
+    if device.type == "cuda":
+        # TF32 matmuls and convolutions: several times the fp32 rate, well inside what behaviour cloning resolves
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4, **extra)
     ckpt = Checkpointer(checkpoint)
     saved = ckpt.load()

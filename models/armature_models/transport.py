@@ -3,15 +3,16 @@
 `armature dataset arrays` writes ~3 GB for the Franka suites (uint8 frames). This packs it into
 ~25 MB: each camera's frames as one H.264 4:4:4 video (every `stride`-th frame; lossy, ~37 dB PSNR
 at CRF 23), and the numeric arrays xz-compressed (lossless). Unpacking writes an ordinary arrays
-folder whose arrays.json says `imageStride`, so training draws observations only from frames whose
-images were kept (the others repeat the previous kept image and are never sampled).
+folder whose arrays.json says `imageStride` and `imagesCompact` (the image files hold the kept frames
+only), so training draws observations only from frames whose images were kept.
 
     python3 transport.py pack <arrays> <out> [--stride 2] [--crf 23]     # here: needs the ffmpeg CLI
     python3 transport.py unpack <packed> <arrays>                       # there: OpenCV or the ffmpeg CLI
 
 Checkpoints come back the other way as plain arrays (`ckpt-out` there, `ckpt-in` here), so a
 checkpoint written by one torch version loads in another; the optimizer state stays behind
-(the weights, EMA weights, step count, curves and the training machine's description travel).
+(the EMA weights, step count, curves and the training machine's description travel; the raw weights
+stay behind too, so a resume here starts from the EMA weights).
 """
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def pack(src: Path, out: Path, *, stride: int, crf: int) -> None:
     n, size = index["frames"], index["imageSize"]
     out.mkdir(parents=True, exist_ok=True)
     for name in NUMERIC:
-        (out / f"{name}.xz").write_bytes(lzma.compress((src / name).read_bytes(), preset=9))
+        raw = (src / name).read_bytes()
+        if name == "state.f32":
+            # observations are drawn only from kept frames: their states are all training reads
+            raw = np.frombuffer(raw, dtype=np.float32).reshape(n, -1)[::stride].tobytes()
+        (out / f"{name}.xz").write_bytes(lzma.compress(byte_planes(raw), preset=9))
     for cam in index["cameras"]:
         frames = np.memmap(src / f"images.{cam}.u8", dtype=np.uint8, mode="r", shape=(n, size, size, 3))
         cmd = ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size}x{size}",
@@ -50,10 +55,21 @@ def pack(src: Path, out: Path, *, stride: int, crf: int) -> None:
             raise SystemExit(f"ffmpeg failed on camera {cam}")
     index["imageStride"] = stride
     index["transport"] = {"codec": "h264 yuv444p", "crf": crf, "frames_encoded": len(range(0, n, stride)),
-                          "source": src.name}
+                          "source": src.name, "numeric": "byte planes, xz",
+                          "state": "kept frames"}
     (out / "arrays.json").write_text(json.dumps(index, indent=1) + "\n")
     total = sum(f.stat().st_size for f in out.iterdir())
     print(f"packed {n} frames (images every {stride}) into {out}: {total / 1e6:.1f} MB")
+
+
+def byte_planes(raw: bytes, width: int = 4) -> bytes:
+    """4-byte values -> all first bytes, then all second bytes, ...: xz then finds the slowly varying
+    high bytes of float32 signals (a third smaller here) and the step is lossless."""
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, width).T.tobytes()
+
+
+def from_byte_planes(raw: bytes, width: int = 4) -> bytes:
+    return np.frombuffer(raw, dtype=np.uint8).reshape(width, -1).T.tobytes()
 
 
 def decode(video: Path, size: int, count: int) -> np.ndarray:
@@ -90,13 +106,19 @@ def unpack(src: Path, out: Path) -> None:
     index = json.loads((src / "arrays.json").read_text())
     n, size, stride = index["frames"], index["imageSize"], index["imageStride"]
     out.mkdir(parents=True, exist_ok=True)
+    planes = index["transport"].get("numeric") == "byte planes, xz"  # packs made before byte planes: plain xz
     for name in NUMERIC:
-        (out / name).write_bytes(lzma.decompress((src / f"{name}.xz").read_bytes()))
+        raw = lzma.decompress((src / f"{name}.xz").read_bytes())
+        raw = from_byte_planes(raw) if planes else raw
+        if name == "state.f32" and index["transport"].get("state") == "kept frames":
+            # every frame's row again (a skipped frame repeats the kept one before it; never sampled)
+            raw = np.repeat(np.frombuffer(raw, dtype=np.float32).reshape(-1, index["state"]["dim"]), stride, axis=0)[:n].tobytes()
+        (out / name).write_bytes(raw)
     kept = len(range(0, n, stride))
     for cam in index["cameras"]:
-        frames = decode(src / f"images.{cam}.mp4", size, kept)
-        full = np.repeat(frames, stride, axis=0)[:n]
-        full.tofile(out / f"images.{cam}.u8")
+        # only the kept frames (training.Arrays reads row frame // stride)
+        decode(src / f"images.{cam}.mp4", size, kept).tofile(out / f"images.{cam}.u8")
+    index["imagesCompact"] = True
     (out / "arrays.json").write_text(json.dumps(index, indent=1) + "\n")
     print(f"unpacked {n} frames ({kept} images per camera) into {out}")
 
@@ -105,9 +127,11 @@ def checkpoint_out(ckpt: Path, prefix: Path) -> None:
     import torch  # noqa: PLC0415
 
     state = torch.load(ckpt, map_location="cpu", weights_only=False)
-    arrays = {f"{part}/{k}": v.numpy() for part in ("model", "ema") for k, v in state[part].items()}
-    np.savez(prefix.with_suffix(".npz"), **arrays)
+    # the EMA weights only (what is exported): one file per model stays under the 16 MB a call brings back
+    arrays = {f"ema/{k}": v.numpy() for k, v in state["ema"].items()}
+    np.savez_compressed(prefix.with_suffix(".npz"), **arrays)
     meta = {k: v for k, v in state.items() if k not in ("model", "ema", "opt")}
+    meta["model"] = "ema"  # the raw weights stayed behind: a resume here continues from the EMA weights
     prefix.with_suffix(".json").write_text(json.dumps(meta) + "\n")
     print(f"{ckpt} -> {prefix}.npz/.json (step {meta['step']})")
 
@@ -116,11 +140,13 @@ def checkpoint_in(prefix: Path, ckpt: Path) -> None:
     import torch  # noqa: PLC0415
 
     meta = json.loads(prefix.with_suffix(".json").read_text())
-    state = {"model": {}, "ema": {}, **meta}
+    state = {**meta, "model": {}, "ema": {}}
     with np.load(prefix.with_suffix(".npz")) as z:
         for key in z.files:
             part, name = key.split("/", 1)
             state[part][name] = torch.from_numpy(z[key].copy())
+    if meta.get("model") == "ema":
+        state["model"] = {k: v.clone() for k, v in state["ema"].items()}
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, ckpt)
     print(f"{prefix}.npz/.json -> {ckpt} (step {meta['step']})")

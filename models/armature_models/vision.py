@@ -80,10 +80,12 @@ class KeypointObservationEncoder(nn.Module):
     state -> observation feature [B, out_dim]."""
 
     def __init__(self, *, num_cameras: int, vocab_size: int, max_length: int, state_dim: int,
-                 out_dim: int = 256, image_dim: int = 128, lang_dim: int = 64, hidden: int = 256):
+                 out_dim: int = 256, image_dim: int = 128, lang_dim: int = 64, hidden: int = 256,
+                 conv_widths: Sequence[int] = (32, 32, 32), keypoints: int = 32):
         super().__init__()
         self.language = LanguageEncoder(vocab_size, max_length, embed_dim=64, out_dim=lang_dim)
-        self.cameras = nn.ModuleList([KeypointImageEncoder(lang_dim, image_dim) for _ in range(num_cameras)])
+        self.cameras = nn.ModuleList([KeypointImageEncoder(lang_dim, image_dim, widths=conv_widths, keypoints=keypoints)
+                                      for _ in range(num_cameras)])
         self.state = mlp([state_dim, 64, 64])
         self.fuse = mlp([num_cameras * image_dim + lang_dim + 64, hidden, out_dim])
         self.norm = nn.LayerNorm(out_dim)
@@ -100,10 +102,11 @@ class TwoCameraKeypointEncoder(nn.Module):
     """forward(image_agentview, image_eye_in_hand (normalized [B, 3, 64, 64]), tokens, token_mask, state)
     -> [B, out_dim]: the graph-facing signature of KeypointObservationEncoder for the FR3's two cameras."""
 
-    def __init__(self, *, vocab_size: int, max_length: int, state_dim: int, out_dim: int):
+    def __init__(self, *, vocab_size: int, max_length: int, state_dim: int, out_dim: int, **sizes):
         super().__init__()
+        # sizes: KeypointObservationEncoder's image_dim, hidden, conv_widths, keypoints (defaults: the small models')
         self.net = KeypointObservationEncoder(num_cameras=2, vocab_size=vocab_size, max_length=max_length,
-                                              state_dim=state_dim, out_dim=out_dim)
+                                              state_dim=state_dim, out_dim=out_dim, **sizes)
 
     def forward(self, image_agentview: torch.Tensor, image_eye_in_hand: torch.Tensor, tokens: torch.Tensor,
                 token_mask: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
