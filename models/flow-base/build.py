@@ -1,15 +1,11 @@
-"""Export models/flow-base with random weights (export check); train.py exports the trained weights.
-
-    /usr/bin/python3 models/flow-base/build.py
-"""
+"""flow-base with random weights (export check): `/usr/bin/python3 models/flow-base/build.py`."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from armature_models.flow_policy import build_random  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402

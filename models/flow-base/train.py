@@ -1,20 +1,12 @@
-"""Train flow-base on expert demonstrations, then export the package (loss and recipe:
-armature_models/flow_policy.py).
-
-Run through `npm run train -- flow-base`, or directly:
-    /usr/bin/python3 models/flow-base/train.py --arrays <arrays> --checkpoint <dir> [--steps N]
-
---base <checkpoint folder> (train.json stage `recovery`): fine-tune the main training's EMA weights on
-its demonstrations plus handoff recovery data, normalized with the main training's stats.
-"""
+"""Train flow-base (`npm run train -- flow-base`; sizes in model.py, recipe in
+armature_models/flow_policy.py), then export the package."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from armature_models.flow_policy import train_flow  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
