@@ -63,8 +63,9 @@ def pack(src: Path, out: Path, *, stride: int, crf: int) -> None:
 
 
 def byte_planes(raw: bytes, width: int = 4) -> bytes:
-    """4-byte values -> all first bytes, then all second bytes, ...: xz then finds the slowly varying
-    high bytes of float32 signals (a third smaller here) and the step is lossless."""
+    """4-byte values -> all first bytes, then all second bytes, ...: xz then sees the slowly varying
+    high bytes of float32 signals together (lossless; measured on 2,984 frames: states 7 % smaller,
+    the noisy expert actions no smaller)."""
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, width).T.tobytes()
 
 
