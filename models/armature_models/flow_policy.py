@@ -151,15 +151,12 @@ def train_flow(out_dir: Path, *, cfg: FlowConfig, name: str) -> None:
     torch.manual_seed(args.seed)
     model = FlowPolicy(cfg)
     base = base_checkpoint(args.base, args.out) if args.base else None
-    resumed = saved_stats(args.checkpoint)
     if base is not None:
         model.load_state_dict(base["ema"])
         st, act = base["stats"]
-    elif resumed is not None:
-        # a run trained elsewhere (transport.py) normalized with the stats of the data it saw there
-        st, act = resumed
     else:
-        st, act = data_stats(data)
+        # a run trained elsewhere (transport.py) resumes with the stats of the data it saw there
+        st, act = saved_stats(args.checkpoint) or data_stats(data)
     ema = Ema(model, decay=0.999)
     source = batch_source(data, args.device, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
     beta = torch.distributions.Beta(torch.tensor(1.5, device=args.device), torch.tensor(1.0, device=args.device))

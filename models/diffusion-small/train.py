@@ -27,8 +27,8 @@ import torch  # noqa: E402
 
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab  # noqa: E402
-from armature_models.training import (Arrays, Ema, batch_source, data_stats, fit, train_arguments,  # noqa: E402
-                                      training_record, write_loss_png)
+from armature_models.training import (Arrays, Ema, batch_source, data_stats, fit, saved_stats,  # noqa: E402
+                                      stats_to_json, train_arguments, training_record, write_loss_png)
 from model import Config, DiffusionSmall  # noqa: E402
 
 def alphas_cumprod(T: int) -> torch.Tensor:
@@ -66,7 +66,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
     model = DiffusionSmall(cfg)
     ema = Ema(model, decay=0.999)
-    st, act = data_stats(data)
+    # a run trained elsewhere (transport.py) resumes with the stats of the data it saw there
+    st, act = saved_stats(args.checkpoint) or data_stats(data)
     source = batch_source(data, args.device, horizon=cfg.horizon, max_length=cfg.max_length, state=st, action=act)
     abar = alphas_cumprod(cfg.num_train_timesteps).to(args.device)
 
@@ -80,7 +81,8 @@ def main() -> None:
         return loss, {"loss": loss}
 
     result = fit(model, ema, loss_fn, source=source, steps=args.steps, batch=args.batch, lr=args.lr,
-                 seed=args.seed, checkpoint=args.checkpoint, device=args.device, time_budget_s=args.time_budget)
+                 seed=args.seed, checkpoint=args.checkpoint, device=args.device, time_budget_s=args.time_budget,
+                 keep={"stats": stats_to_json(st, act)})
     if args.no_export:
         return
     ema.shadow.cpu()
