@@ -40,3 +40,26 @@ class VelocityHead(nn.Module):
     def forward(self, actions: torch.Tensor, time: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         h = torch.cat([actions.flatten(1), self.temb(time), features], dim=-1)
         return self.net(h).reshape(-1, self.horizon, self.action_dim)
+
+
+def export_exits(stages: list, heads, stage0_inputs: dict, *, horizon: int, action_dim: int, out_dir) -> tuple:
+    """Export stage_k / head_k graph pairs with chained goldens (stage_k's golden output feeds
+    stage_k+1 and head_k; head inputs drawn from a generator seeded 11). `stages[0]` is the module
+    exported as stage_0 (e.g. wrapped to take uint8 pixels). Returns (graph specs, manifest exits)."""
+    from .export import export_graph  # noqa: PLC0415  (onnx is needed only when exporting)
+
+    graphs: dict = {}
+    exits = []
+    g = torch.Generator().manual_seed(11)
+    features = None
+    for k, (stage_module, head_module) in enumerate(zip(stages, heads)):
+        inputs = stage0_inputs if k == 0 else {"features_in": features}
+        stage = export_graph(stage_module, name=f"stage_{k}", out_dir=out_dir, inputs=inputs, output_names=["features"])
+        features = stage.outputs["features"]
+        head_inputs = {"actions": torch.randn(1, horizon, action_dim, generator=g),
+                       "time": torch.rand(1, generator=g), "features": features}
+        head = export_graph(head_module, name=f"head_{k}", out_dir=out_dir, inputs=head_inputs, output_names=["velocity"])
+        graphs[f"stage_{k}"] = stage.spec
+        graphs[f"head_{k}"] = head.spec
+        exits.append({"stage": f"stage_{k}", "head": f"head_{k}"})
+    return graphs, exits

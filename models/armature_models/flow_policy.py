@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from . import example, manifest as mf
-from .export import export_graph, golden_inputs_common
-from .flow import ResidualStage, VelocityHead
+from .export import golden_inputs_common
+from .flow import ResidualStage, VelocityHead, export_exits
 from .nets import count_params
 from .tokenizer import default_vocab, tokenize, write_vocab
 from .training import (Arrays, Ema, Stats, base_checkpoint, batch_source, data_stats, fit, franka_ee_embodiment,
@@ -100,27 +100,11 @@ def export_flow_package(model: FlowPolicy, out_dir: Path, *, name: str, cfg: Flo
     vocab = default_vocab()
     write_vocab(out_dir / "vocab.txt", vocab)
     ids, mask = tokenize(example.INSTRUCTION, vocab, cfg.max_length)
-    graphs: dict = {}
-    exits = []
-    g = torch.Generator().manual_seed(11)
-    features = None
-    for k in range(cfg.exits):
-        if k == 0:
-            inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask,
-                                          state_dim=cfg.state_dim, pixel_size=PIXELS)
-            module = WithPixelInput(model.stages[0], pixels=PIXELS, image_size=cfg.image_size)
-        else:
-            inputs = {"features_in": features}
-            module = model.stages[k]
-        stage = export_graph(module, name=f"stage_{k}", out_dir=out_dir, inputs=inputs, output_names=["features"])
-        features = stage.outputs["features"]
-        head_inputs = {"actions": torch.randn(1, cfg.horizon, cfg.action_dim, generator=g),
-                       "time": torch.rand(1, generator=g), "features": features}
-        head = export_graph(model.heads[k], name=f"head_{k}", out_dir=out_dir, inputs=head_inputs,
-                            output_names=["velocity"])
-        graphs[f"stage_{k}"] = stage.spec
-        graphs[f"head_{k}"] = head.spec
-        exits.append({"stage": f"stage_{k}", "head": f"head_{k}"})
+    stage0 = WithPixelInput(model.stages[0], pixels=PIXELS, image_size=cfg.image_size)
+    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=cfg.state_dim,
+                                  pixel_size=PIXELS)
+    graphs, exits = export_exits([stage0, *list(model.stages)[1:]], model.heads, inputs, horizon=cfg.horizon,
+                                 action_dim=cfg.action_dim, out_dir=out_dir)
     m = mf.manifest(name=name, kind="flow", description=description, trained=trained, chunk_length=cfg.horizon,
                     cameras=[mf.camera(n, i, size=cfg.image_size, pixels=PIXELS) for n, i in CAMERAS],
                     embodiments={"franka": franka_ee_embodiment(state_stats, action_stats)}, graphs=graphs,

@@ -16,7 +16,8 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 
 from armature_models import example, manifest as mf  # noqa: E402
-from armature_models.export import export_graph, golden_inputs_common  # noqa: E402
+from armature_models.export import golden_inputs_common  # noqa: E402
+from armature_models.flow import export_exits  # noqa: E402
 from armature_models.nets import count_params  # noqa: E402
 from armature_models.tokenizer import default_vocab, tokenize, write_vocab  # noqa: E402
 from model import Config, FlowTiny  # noqa: E402
@@ -38,27 +39,10 @@ def export_package(model: FlowTiny, out_dir: Path = HERE, *, trained: bool,
     vocab = default_vocab()
     write_vocab(out_dir / "vocab.txt", vocab)
     ids, mask = tokenize(example.INSTRUCTION, vocab, mf.MAX_TOKENS)
-    graphs: dict = {}
-    exits = []
-    g = torch.Generator().manual_seed(11)
-    features = None
-    for k in range(cfg.exits):
-        if k == 0:
-            inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask,
-                                          state_dim=cfg.state_dim, image_size=cfg.image_size,
-                                          pixel_size=cfg.pixel_size)
-        else:
-            inputs = {"features_in": features}
-        stage = export_graph(model.stages[k], name=f"stage_{k}", out_dir=out_dir, inputs=inputs,
-                             output_names=["features"])
-        features = stage.outputs["features"]
-        head_inputs = {"actions": torch.randn(1, cfg.horizon, cfg.action_dim, generator=g),
-                       "time": torch.rand(1, generator=g), "features": features}
-        head = export_graph(model.heads[k], name=f"head_{k}", out_dir=out_dir, inputs=head_inputs,
-                            output_names=["velocity"])
-        graphs[f"stage_{k}"] = stage.spec
-        graphs[f"head_{k}"] = head.spec
-        exits.append({"stage": f"stage_{k}", "head": f"head_{k}"})
+    inputs = golden_inputs_common(cameras=[c[1] for c in CAMERAS], tokens=ids, mask=mask, state_dim=cfg.state_dim,
+                                  image_size=cfg.image_size, pixel_size=cfg.pixel_size)
+    graphs, exits = export_exits(list(model.stages), model.heads, inputs, horizon=cfg.horizon,
+                                 action_dim=cfg.action_dim, out_dir=out_dir)
     m = mf.manifest(name=NAME, kind="flow", description=description, trained=trained,
                     chunk_length=cfg.horizon,
                     cameras=[mf.camera(n, i, size=cfg.image_size, pixels=cfg.pixel_size) for n, i in CAMERAS],
