@@ -10,7 +10,7 @@
  * hands over with an open hand, so the expert is never taught to drop what it holds.
  */
 import { loadSuite } from '../tasks/suites.ts';
-import { sampleInitLayout, type InitLayout } from '../tasks/task-scene.ts';
+import { freshLayouts, type InitLayout } from '../tasks/task-scene.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
 import { taskRobot } from '../tasks/robots.ts';
 import { expertForTask } from '../expert/for-task.ts';
@@ -124,9 +124,8 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
     for (const [taskIndex, t] of suite.tasks.entries()) {
       if (o.tasks && !o.tasks.includes(taskIndex)) continue;
       // fresh layouts: the seed stream is (record seed, task index), not the suite's evaluation seeds
-      const rng = new Rng((o.seed * 7919 + taskIndex * 104729 + 1) >>> 0);
       const maxAttempts = o.episodes * (o.maxAttemptsFactor ?? 3);
-      const layouts: InitLayout[] = Array.from({ length: maxAttempts }, () => sampleInitLayout(t.task, rng, { robotBase: tr.base }));
+      const layouts: InitLayout[] = freshLayouts(t.task, o.seed, taskIndex, maxAttempts, { robotBase: tr.base });
       const env = await TaskEnv.create({
         task: t.task,
         name: t.name,

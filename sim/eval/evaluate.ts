@@ -34,7 +34,7 @@ export function outcomeConfig(config: Omit<EvalConfig, 'out'>, modelSha256?: str
     p.type === 'model'
       ? { type: 'model', sampler: p.sampler ?? null, steps: p.steps ?? null, ...(p.rtiTail ? { rti_tail: p.rtiTail } : {}), model_sha256: modelSha256 ?? modelFingerprint(p.dir) }
       : { type: 'expert', noise: p.noise ?? 0 };
-  return { suite: config.suite, policy, replan: config.replan ?? null, seed: config.seed, imageSize: config.imageSize, maxSteps: config.maxSteps ?? null, robot: config.robot ?? null };
+  return { suite: config.suite, policy, replan: config.replan ?? null, seed: config.seed, imageSize: config.imageSize, maxSteps: config.maxSteps ?? null, robot: config.robot ?? null, ...(config.schedule ? { schedule: config.schedule } : {}), ...(config.layouts !== undefined ? { layouts: config.layouts } : {}) };
 }
 
 /** sha256 over a model package's manifest, ONNX graphs and binary tables, in name order. */
@@ -83,13 +83,14 @@ function checkResumable(config: EvalConfig, previous: number): void {
   writeFileSync(runFile, JSON.stringify(now, null, 1) + '\n');
 }
 
-export function planEpisodes(config: Pick<EvalConfig, 'suite' | 'episodes' | 'tasks' | 'shard' | 'videosPerTask'>): EpisodeSpec[] {
+export function planEpisodes(config: Pick<EvalConfig, 'suite' | 'episodes' | 'tasks' | 'shard' | 'videosPerTask' | 'layouts'>): EpisodeSpec[] {
   const suite = loadSuite(config.suite);
   const specs: EpisodeSpec[] = [];
   let pair = 0;
   suite.tasks.forEach((t, taskIndex) => {
     if (config.tasks && !config.tasks.includes(taskIndex)) return;
-    if (config.episodes > t.initStates.length) {
+    // validation layouts are drawn on demand, as many as asked for
+    if (config.layouts === undefined && config.episodes > t.initStates.length) {
       throw new ArmatureError('eval.episodes', `task ${t.name} has ${t.initStates.length} fixed init states, --episodes asks for ${config.episodes}`);
     }
     for (let init = 0; init < config.episodes; init++, pair++) {

@@ -1,5 +1,16 @@
 /** Evaluation: what is run (episodes), how (config) and what comes back (results). */
 import type { RtiTail } from '../../src/policy/samplers/rti.ts';
+import type { BlendRamp, ScheduleMode } from '../../src/schedule/types.ts';
+
+/** How chunks become actions (default: execute-then-replan); `replan` sets every mode's actionsPerChunk. */
+export interface EvalSchedule {
+  mode: ScheduleMode;
+  /** blend: ticks over which the old plan hands over to the new chunk */
+  blendSteps?: number;
+  ramp?: BlendRamp;
+  /** ensemble: ACT's m (default 0.01) */
+  decay?: number;
+}
 
 /** Which policy drives the episodes. */
 export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiTail?: RtiTail } | { type: 'expert'; noise?: number };
@@ -14,8 +25,10 @@ export interface EvalConfig {
   /** shard k of n over (task, init) pairs, for spreading an evaluation over machines */
   shard?: { index: number; count: number };
   workers: number;
-  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: the manifest's execute_length (else the whole chunk) */
+  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: the manifest's execute_length (else the whole chunk); ensemble: 1 as ACT */
   replan?: number;
+  /** chunk execution other than execute-then-replan (ACT temporal ensembling, real-time-chunking blending) */
+  schedule?: EvalSchedule;
   seed: number;
   /** rendered camera size, px */
   imageSize: number;
@@ -27,6 +40,11 @@ export interface EvalConfig {
   maxSteps?: number;
   /** robot description id to run the suite with instead of the suite's own (e.g. a Franka suite on another arm) */
   robot?: string;
+  /**
+   * validation: run on fresh layouts from this seed's stream (as `armature record --seed` draws them)
+   * instead of the suite's fixed init states, so settings are chosen without touching the test states
+   */
+  layouts?: number;
 }
 
 export interface EpisodeSpec {

@@ -6,11 +6,13 @@
 import { loadPolicy } from '../../src/policy/load.ts';
 import { policyCameras, type Policy } from '../../src/policy/types.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
+import { freshLayouts } from '../tasks/task-scene.ts';
 import { loadSuite, type LoadedSuite, type SuiteTask } from '../tasks/suites.ts';
 import { taskRobot } from '../tasks/robots.ts';
 import { expertForTask } from '../expert/for-task.ts';
 import { embodimentFor, runEpisode } from './episode.ts';
 import { episodeSeed, type EpisodeResult, type EpisodeSpec, type EvalConfig } from './types.ts';
+import type { ScheduleOptions } from '../../src/schedule/types.ts';
 
 export type ToWorker = { type: 'init'; config: EvalConfig } | { type: 'episode'; spec: EpisodeSpec } | { type: 'stop' };
 export type FromWorker = { type: 'ready' } | { type: 'result'; result: EpisodeResult } | { type: 'fatal'; message: string };
@@ -45,10 +47,12 @@ export class EvalWorker {
     const embodiment = this.model ? embodimentFor(this.model, taskRobot(robot)) : '';
     const cameras = this.model ? [...policyCameras(this.model.metadata, embodiment)] : [this.suite!.cameras[0] ?? 'agentview'];
     const space = this.model ? this.model.metadata.embodiments[embodiment]!.space : 'ee_delta_pose';
+    const layouts = this.config.layouts;
+    const initStates = layouts === undefined ? t.initStates : freshLayouts(t.task, layouts, this.suite!.tasks.indexOf(t), this.config.episodes, { robotBase: taskRobot(robot).base });
     const env = await TaskEnv.create({
       task: t.task,
       name: t.name,
-      initStates: t.initStates,
+      initStates,
       robot,
       robotCommandMode: space === 'ee_delta_pose' ? 'ee_delta' : 'joint_position',
       cameras,
@@ -73,7 +77,6 @@ export class EvalWorker {
         noise: noise > 0 ? { actionStd: noise, graspStd: noise / 2 } : undefined,
         seed: episodeSeed(this.config.seed, spec),
       });
-    const horizon = policy.metadata.horizon;
     const cameras = env.taskRobot.cameras;
     return runEpisode(
       {
@@ -82,7 +85,7 @@ export class EvalWorker {
         robot: env.taskRobot.description,
         embodiment: embodimentFor(policy, env.taskRobot),
         videoCamera: cameras.includes('agentview') ? 'agentview' : (cameras[0] ?? 'agentview'),
-        schedule: { mode: 'replan', actionsPerChunk: Math.min(this.config.replan ?? policy.metadata.executeLength ?? horizon, horizon) },
+        schedule: evalSchedule(this.config, policy, embodimentFor(policy, env.taskRobot)),
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
         fps: 20,
@@ -106,6 +109,22 @@ export class EvalWorker {
   async close(): Promise<void> {
     await this.closeEnv();
     await this.model?.dispose();
+  }
+}
+
+/** The schedule an episode runs: the config's mode, `replan` actions per chunk (ensemble: every tick unless given). */
+export function evalSchedule(config: Pick<EvalConfig, 'replan' | 'schedule'>, policy: Policy, embodiment: string): ScheduleOptions {
+  const horizon = policy.metadata.horizon;
+  const s = config.schedule ?? { mode: 'replan' };
+  const perChunk = (fallback: number) => Math.min(config.replan ?? fallback, horizon);
+  switch (s.mode) {
+    case 'ensemble':
+      // the gripper takes the newest chunk's command instead of a half-open mean
+      return { mode: 'ensemble', actionsPerChunk: perChunk(1), decay: s.decay, gripperDims: policy.metadata.embodiments[embodiment]?.gripper_dims ?? [] };
+    case 'blend':
+      return { mode: 'blend', actionsPerChunk: perChunk(policy.metadata.executeLength ?? horizon), blendSteps: s.blendSteps ?? 0, ramp: s.ramp };
+    default:
+      return { mode: 'replan', actionsPerChunk: perChunk(policy.metadata.executeLength ?? horizon) };
   }
 }
 

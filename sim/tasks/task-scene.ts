@@ -10,7 +10,7 @@
  * are in that target's frame.
  */
 import { ArmatureError } from '../../src/errors.ts';
-import type { Rng } from '../../src/util/random.ts';
+import { Rng } from '../../src/util/random.ts';
 import type { BuiltinRobot, Quat, SceneDescription, SceneObject, Vec3 } from '../scene/types.ts';
 import { categoryGeometry, toSceneObject, type CategoryGeometry, type GeometryKind } from './categories.ts';
 import { regionKey, type ArgRef, type BddlTask, type Predicate, type Rect, type TaskRegion } from './task.ts';
@@ -292,6 +292,17 @@ function interiorPoint(shape: EntityShape, p: Placement): [number, number, numbe
     return [p.pos[0] + ox, p.pos[1] + oy, p.pos[2] + shape.size[2] + d.interiorMin[2]];
   }
   return [p.pos[0], p.pos[1], p.pos[2] + (shape.wall ?? 0)];
+}
+
+/**
+ * `count` layouts from the stream (seed, task index) that `armature record` draws its
+ * demonstrations' layouts from, so a seed names one set of layouts per task: the recorder's
+ * training layouts, or validation layouts for `armature eval --layouts` (any seed neither
+ * records used). The suites' fixed evaluation states come from their own per-task seeds.
+ */
+export function freshLayouts(task: BddlTask, seed: number, taskIndex: number, count: number, opts: SampleOptions = {}): InitLayout[] {
+  const rng = new Rng((seed * 7919 + taskIndex * 104729 + 1) >>> 0);
+  return Array.from({ length: count }, () => sampleInitLayout(task, rng, opts));
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ArmatureError } from '../errors.ts';
 import { isRtiTail, RTI_TAILS, type RtiTail } from '../policy/samplers/rti.ts';
+import { SCHEDULE_MODES, type ScheduleMode } from '../schedule/types.ts';
 
 const int = (v: string) => Number.parseInt(v, 10);
 
@@ -80,7 +81,16 @@ interface EvalCliOptions {
   maxSteps?: number;
   noise: number;
   robot?: string;
+  layouts?: number;
+  schedule?: ScheduleMode;
+  blendSteps?: number;
+  ensembleDecay?: number;
   progress: boolean;
+}
+
+export function parseScheduleMode(v: string): ScheduleMode {
+  if (!(SCHEDULE_MODES as readonly string[]).includes(v)) throw new ArmatureError('cli.eval', `--schedule must be one of ${SCHEDULE_MODES.join(', ')}, got '${v}'`);
+  return v as ScheduleMode;
 }
 
 export function parseRtiTail(v: string): RtiTail {
@@ -103,18 +113,24 @@ export function registerEvalCommand(program: Command): void {
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
     .option('--shard <k/n>', 'run shard k of n over (task, init) pairs, e.g. 0/4')
     .option('--replan <n>', 'actions executed per chunk before replanning (default: whole chunk)', int)
+    .option('--schedule <mode>', "chunk execution: 'replan' (default), 'ensemble' (ACT temporal ensembling; --replan sets ticks between chunks, default 1), 'blend' (ramp to each new chunk)", parseScheduleMode)
+    .option('--blend-steps <n>', '--schedule blend: ticks over which the old plan hands over', int)
+    .option('--ensemble-decay <m>', "--schedule ensemble: ACT's weight decay m (default 0.01)", Number.parseFloat)
     .option('--seed <n>', 'seed for samplers and expert noise', int, 0)
     .option('--image-size <px>', 'camera size', int, 128)
     .option('--videos <n>', 'rollout videos per task (first n init states)', int, 1)
     .option('--max-steps <n>', "override the suite's max steps", int)
     .option('--noise <std>', 'expert: action noise std (m, rad)', Number.parseFloat, 0)
     .option('--robot <id>', "robot description id instead of the suite's own, e.g. franka/fr3")
+    .option('--layouts <seed>', "validation: fresh layouts from this seed's stream (as `record --seed` draws them) instead of the fixed init states; pick a seed no training data used", int)
     .option('--out <dir>', 'output folder: results.json, results.md, report.html, videos/ (resumable)')
     .option('--json <file>', 'also write the per-task success rates as JSON here')
     .option('--no-progress', 'no progress bar')
     .action(async (o: EvalCliOptions) => {
       if (!!o.model === !!o.policy) throw new ArmatureError('cli.eval', 'give exactly one of --model <dir> or --policy expert');
       if (o.policy && o.policy !== 'expert') throw new ArmatureError('cli.eval', `unknown --policy '${o.policy}': the built-in policy is 'expert'`);
+      if (o.blendSteps !== undefined && o.schedule !== 'blend') throw new ArmatureError('cli.eval', '--blend-steps applies to --schedule blend: add it, or drop --blend-steps');
+      if (o.ensembleDecay !== undefined && o.schedule !== 'ensemble') throw new ArmatureError('cli.eval', '--ensemble-decay applies to --schedule ensemble: add it, or drop --ensemble-decay');
       let shard: { index: number; count: number } | undefined;
       if (o.shard) {
         const m = /^(\d+)\/(\d+)$/.exec(o.shard);
@@ -125,7 +141,7 @@ export function registerEvalCommand(program: Command): void {
       const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined]
+      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.schedule && o.schedule !== 'replan' ? `${o.schedule}${o.blendSteps !== undefined ? `b${o.blendSteps}` : ''}${o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : ''}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
@@ -138,12 +154,14 @@ export function registerEvalCommand(program: Command): void {
           shard,
           workers: o.workers,
           replan: o.replan,
+          schedule: o.schedule && o.schedule !== 'replan' ? { mode: o.schedule, blendSteps: o.blendSteps, decay: o.ensembleDecay } : undefined,
           seed: o.seed,
           imageSize: o.imageSize,
           videosPerTask: o.videos,
           out,
           maxSteps: o.maxSteps,
           robot,
+          layouts: o.layouts,
         },
         { progress: o.progress, policyName },
       );

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { evaluate, outcomeConfig, planEpisodes, portablePath, readEpisodes, summarize, EPISODES_FILE, RUN_FILE } from '../../sim/eval/evaluate.ts';
 import { renderHtmlReport, renderMarkdown } from '../../sim/eval/report.ts';
 import { episodeKey, type EpisodeResult, type EvalConfig } from '../../sim/eval/types.ts';
-import { parseRanges, parseRtiTail } from '../../src/cli/eval.ts';
+import { parseRanges, parseRtiTail, parseScheduleMode } from '../../src/cli/eval.ts';
+import { evalSchedule } from '../../sim/eval/worker.ts';
+import { freshLayouts } from '../../sim/tasks/task-scene.ts';
+import { loadSuite } from '../../sim/tasks/suites.ts';
+import type { Policy } from '../../src/policy/types.ts';
 import { defaultRobotFor, embodimentFor } from '../../sim/eval/episode.ts';
 
 const base: EvalConfig = {
@@ -170,5 +174,45 @@ describe('defaultRobotFor: the robot a model evaluates a suite with when none is
     expect(defaultRobotFor({ ur5e: { robot: 'universal_robots/ur5e' } }, 'franka/fr3', sim)).toBe('universal_robots/ur5e');
     expect(defaultRobotFor({ ur10: { robot: 'universal_robots/ur10' } }, 'franka/fr3', sim)).toBeUndefined();
     expect(defaultRobotFor({ a: { robot: 'universal_robots/ur5e' }, b: { robot: 'x/y' } }, 'franka/fr3', sim)).toBeUndefined();
+  });
+});
+
+describe('validation layouts (--layouts) and chunk schedules (--schedule)', () => {
+  it('plans as many validation episodes as asked and keys a folder by the layout seed', () => {
+    expect(planEpisodes({ ...base, tasks: [0], episodes: 60, layouts: 9000 })).toHaveLength(60);
+    expect(outcomeConfig(base, 'sha')).not.toHaveProperty('layouts');
+    expect(outcomeConfig({ ...base, layouts: 9000 }, 'sha')).toMatchObject({ layouts: 9000 });
+    expect(outcomeConfig({ ...base, schedule: { mode: 'ensemble' } }, 'sha')).toMatchObject({ schedule: { mode: 'ensemble' } });
+  });
+
+  it('draws the recorder\'s layouts for a seed, none of them a fixed evaluation state', () => {
+    const t = loadSuite('goal').tasks[3]!;
+    const a = freshLayouts(t.task, 9000, 3, 5);
+    expect(freshLayouts(t.task, 9000, 3, 3)).toEqual(a.slice(0, 3));
+    expect(freshLayouts(t.task, 9001, 3, 5)).not.toEqual(a);
+    const fixed = new Set(t.initStates.map((s) => JSON.stringify(s)));
+    for (const l of a) expect(fixed.has(JSON.stringify(l))).toBe(false);
+  });
+
+  it('runs the expert on validation layouts, and they are other scenes than the fixed ones', async () => {
+    const run = async (layouts?: number) => {
+      const out = mkdtempSync(join(tmpdir(), 'armature-eval-val-'));
+      await evaluate({ ...base, tasks: [0], episodes: 1, out, layouts }, { policyName: 'expert' });
+      return readEpisodes(out)[0]!;
+    };
+    const [fixed, val] = [await run(), await run(9000)];
+    expect(val.success).toBe(true);
+    // the same expert on another layout takes another number of steps
+    expect(val.steps).not.toBe(fixed.steps);
+  }, 120_000);
+
+  it('builds each schedule with its defaults: the manifest execute length, ACT every tick with the gripper from the newest chunk', () => {
+    const policy = { metadata: { name: 'm', kind: 'flow' as const, horizon: 16, executeLength: 8, controlRateHz: 20, cameras: [], proprioFields: {}, embodiments: { franka: { gripper_dims: [6] } as never } } } as unknown as Policy;
+    expect(evalSchedule({}, policy, 'franka')).toEqual({ mode: 'replan', actionsPerChunk: 8 });
+    expect(evalSchedule({ replan: 20 }, policy, 'franka')).toEqual({ mode: 'replan', actionsPerChunk: 16 });
+    expect(evalSchedule({ schedule: { mode: 'ensemble' } }, policy, 'franka')).toEqual({ mode: 'ensemble', actionsPerChunk: 1, decay: undefined, gripperDims: [6] });
+    expect(evalSchedule({ replan: 4, schedule: { mode: 'blend', blendSteps: 3 } }, policy, 'franka')).toEqual({ mode: 'blend', actionsPerChunk: 4, blendSteps: 3, ramp: undefined });
+    expect(parseScheduleMode('blend')).toBe('blend');
+    expect(() => parseScheduleMode('average')).toThrow(/--schedule must be one of replan, ensemble, blend, got 'average'/);
   });
 });
