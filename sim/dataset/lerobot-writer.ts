@@ -161,9 +161,11 @@ export function toRgb24(img: RawImage, expect: CameraSpec, camera: string): Uint
 
 /** RGB (colour type 2) PNG, as PIL writes for LeRobot image features. */
 export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Uint8Array {
-  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-  return new Uint8Array(PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 6 }));
+  // PNG.sync.write reads only width, height and data. A `new PNG()` per frame (pngjs 7) stayed
+  // reachable after a full GC, ~98 KB each: a long --png recording grew by an episode's frames
+  // per episode; with the plain object 8,000 encodes stay flat.
+  const image: Pick<PNG, 'width' | 'height' | 'data'> = { width, height, data: Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength) };
+  return new Uint8Array(PNG.sync.write(image as PNG, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 6 }));
 }
 
 function checkName(key: string): void {
