@@ -9,6 +9,10 @@
  *   node scripts/eval-package.mjs diffusion-small --suites spatial,object,goal,long \
  *        --samplers default,streaming --episodes 10 [--workers 2] [--collect-only]
  *   node scripts/eval-package.mjs uniact-small --robot universal_robots/ur5e --episodes 10
+ *   node scripts/eval-package.mjs flow-base --samplers truncated --schedule replan --replan 8
+ *
+ * --schedule / --replan / --blend-steps choose chunk execution over the package's own (folder
+ * suffix e.g. -replan-r8); runs record the schedule they ran with.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -33,17 +37,25 @@ const episodes = opt('--episodes', '10');
 const workers = opt('--workers', '2');
 /** robot description id instead of each suite's own, e.g. universal_robots/ur5e */
 const robot = opt('--robot', null);
+/** chunk execution over the package's own: mode, actions per chunk, blend steps */
+const schedule = opt('--schedule', null);
+const replan = opt('--replan', null);
+const blendSteps = opt('--blend-steps', null);
+const scheduleTag = [schedule, replan ? `r${replan}` : null, blendSteps ? `b${blendSteps}` : null].filter(Boolean).join('-');
 const pkg = path.join(ROOT, 'models', name);
 const evalDir = path.join(pkg, 'eval');
 
 if (!args.includes('--collect-only')) {
   for (const sampler of samplers) {
     for (const suite of suites) {
-      const folder = [suite, ...(sampler === 'default' ? [] : [sampler]), ...(robot ? [robot.split('/')[1]] : []), ...(episodes === '10' ? [] : [`i${episodes}`])].join('-');
+      const folder = [suite, ...(sampler === 'default' ? [] : [sampler]), ...(robot ? [robot.split('/')[1]] : []), ...(scheduleTag ? [scheduleTag] : []), ...(episodes === '10' ? [] : [`i${episodes}`])].join('-');
       const out = path.join(evalDir, folder);
       const cli = [path.join(ROOT, 'bin', 'armature.mjs'), 'eval', '--suite', suite, '--model', path.relative(ROOT, pkg), '--episodes', episodes, '--workers', workers, '--videos', '1', '--out', path.relative(ROOT, out), '--no-progress'];
       if (sampler !== 'default') cli.push('--sampler', sampler);
       if (robot) cli.push('--robot', robot);
+      if (schedule) cli.push('--schedule', schedule);
+      if (replan) cli.push('--replan', replan);
+      if (blendSteps) cli.push('--blend-steps', blendSteps);
       process.stderr.write(`$ node ${cli.join(' ')}\n`);
       const r = spawnSync(process.execPath, cli, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       if (r.status !== 0) process.exit(r.status ?? 1);
@@ -62,6 +74,9 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
     robot: r.config?.robot ?? null,
     steps: r.config?.policy?.steps ?? null,
     ...(r.config?.policy?.rtiTail ? { rti_tail: r.config.policy.rtiTail } : {}),
+    // chunk execution chosen over the package's (absent: the package's own at the time of the run)
+    ...(r.config?.schedule ? { schedule: r.config.schedule } : {}),
+    ...(r.config?.replan ? { replan: r.config.replan } : {}),
     episodes: r.episodes,
     init_states_per_task: r.config?.episodes ?? null,
     success_rate: r.success_rate,
@@ -79,4 +94,4 @@ const summary = {
   runs,
 };
 writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
-for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}${r.schedule ? ` ${r.schedule.mode ?? ''}` : ''}${r.replan ? ` r${r.replan}` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);

@@ -19,6 +19,7 @@ import { loadPolicy } from '../../src/policy/load.ts';
 import { jointNames } from '../../src/embodiment/description.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { ControlLoop } from '../../src/runtime/control-loop.ts';
+import { scheduleFor } from '../../src/schedule/create.ts';
 import { Rng } from '../../src/util/random.ts';
 import { LeRobotDatasetWriter } from './lerobot-writer.ts';
 import type { RawImage } from '../../src/observation/types.ts';
@@ -220,8 +221,8 @@ async function driveUntilHandoff(
   o: { robot: RobotDescription; embodiment: string; at: number; maxSteps: number },
 ): Promise<{ steps: number; success: boolean }> {
   driver.reset();
-  const horizon = driver.metadata.horizon;
-  const loop = new ControlLoop({ policy: driver, robot: o.robot, embodiment: o.embodiment, schedule: { mode: 'replan', actionsPerChunk: Math.min(driver.metadata.executeLength ?? horizon, horizon) } });
+  // the model drives as it does in an evaluation: its own schedule and execute length
+  const loop = new ControlLoop({ policy: driver, robot: o.robot, embodiment: o.embodiment, schedule: scheduleFor(driver.metadata, o.embodiment) });
   let steps = 0;
   for (; steps < o.maxSteps; steps++) {
     const obs = await env.observe();

@@ -3,11 +3,22 @@ import type { EpisodeResult, EvalSummary } from './types.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** What sets a run apart from the protocol's defaults: validation layouts, a chosen schedule. */
+function runNotes(s: EvalSummary): string {
+  const c = s.config;
+  const notes = [
+    c.layouts !== undefined ? `validation layouts from seed ${c.layouts} (not the fixed init states)` : '',
+    c.schedule ? `schedule ${[c.schedule.mode ?? "the package's", c.schedule.blendSteps !== undefined ? `blend steps ${c.schedule.blendSteps}` : '', c.schedule.decay !== undefined ? `decay ${c.schedule.decay}` : ''].filter(Boolean).join(', ')}` : '',
+    c.replan !== undefined ? `${c.replan} actions per chunk` : '',
+  ].filter(Boolean);
+  return notes.length ? `; ${notes.join('; ')}` : '';
+}
+
 export function renderMarkdown(s: EvalSummary): string {
   const lines = [
     `# ${s.suite}: ${s.policy}`,
     '',
-    `Success ${pct(s.success_rate)} (${s.successes}/${s.episodes} episodes), seed ${s.seed}, ${s.workers} worker(s)${s.nfe_per_action > 0 ? `, ${s.nfe_per_action.toFixed(2)} denoiser evaluations per action` : ''}.`,
+    `Success ${pct(s.success_rate)} (${s.successes}/${s.episodes} episodes), seed ${s.seed}, ${s.workers} worker(s)${s.nfe_per_action > 0 ? `, ${s.nfe_per_action.toFixed(2)} denoiser evaluations per action` : ''}${runNotes(s)}.`,
     '',
     '| # | task | instruction | success | episodes | timeouts | errors | mean steps (success) |',
     '|---|---|---|---|---|---|---|---|',

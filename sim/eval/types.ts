@@ -2,9 +2,9 @@
 import type { RtiTail } from '../../src/policy/samplers/rti.ts';
 import type { BlendRamp, ScheduleMode } from '../../src/schedule/types.ts';
 
-/** How chunks become actions (default: execute-then-replan); `replan` sets every mode's actionsPerChunk. */
+/** How chunks become actions (default: the package's choice, else execute-then-replan); `replan` sets every mode's actionsPerChunk. */
 export interface EvalSchedule {
-  mode: ScheduleMode;
+  mode?: ScheduleMode;
   /** blend: ticks over which the old plan hands over to the new chunk */
   blendSteps?: number;
   ramp?: BlendRamp;
@@ -25,9 +25,9 @@ export interface EvalConfig {
   /** shard k of n over (task, init) pairs, for spreading an evaluation over machines */
   shard?: { index: number; count: number };
   workers: number;
-  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: the manifest's execute_length (else the whole chunk); ensemble: 1 as ACT */
+  /** actions executed per chunk before replanning (LIBERO baselines: 5 or 8); default: the manifest's execute_length (else the whole chunk); ensemble: 1 as ACT unless the package chose ensemble */
   replan?: number;
-  /** chunk execution other than execute-then-replan (ACT temporal ensembling, real-time-chunking blending) */
+  /** chunk execution chosen over the package's (execute-then-replan, ACT temporal ensembling, real-time-chunking blending) */
   schedule?: EvalSchedule;
   seed: number;
   /** rendered camera size, px */

@@ -13,6 +13,7 @@ import { expertForTask } from '../expert/for-task.ts';
 import { embodimentFor, runEpisode } from './episode.ts';
 import { episodeSeed, type EpisodeResult, type EpisodeSpec, type EvalConfig } from './types.ts';
 import type { ScheduleOptions } from '../../src/schedule/types.ts';
+import { scheduleFor } from '../../src/schedule/create.ts';
 
 export type ToWorker = { type: 'init'; config: EvalConfig } | { type: 'episode'; spec: EpisodeSpec } | { type: 'stop' };
 export type FromWorker = { type: 'ready' } | { type: 'result'; result: EpisodeResult } | { type: 'fatal'; message: string };
@@ -112,20 +113,10 @@ export class EvalWorker {
   }
 }
 
-/** The schedule an episode runs: the config's mode, `replan` actions per chunk (ensemble: every tick unless given). */
+/** The schedule an episode runs: the config's mode and `replan` over the package's own choice (scheduleFor). */
 export function evalSchedule(config: Pick<EvalConfig, 'replan' | 'schedule'>, policy: Policy, embodiment: string): ScheduleOptions {
-  const horizon = policy.metadata.horizon;
-  const s = config.schedule ?? { mode: 'replan' };
-  const perChunk = (fallback: number) => Math.min(config.replan ?? fallback, horizon);
-  switch (s.mode) {
-    case 'ensemble':
-      // the gripper takes the newest chunk's command instead of a half-open mean
-      return { mode: 'ensemble', actionsPerChunk: perChunk(1), decay: s.decay, gripperDims: policy.metadata.embodiments[embodiment]?.gripper_dims ?? [] };
-    case 'blend':
-      return { mode: 'blend', actionsPerChunk: perChunk(policy.metadata.executeLength ?? horizon), blendSteps: s.blendSteps ?? 0, ramp: s.ramp };
-    default:
-      return { mode: 'replan', actionsPerChunk: perChunk(policy.metadata.executeLength ?? horizon) };
-  }
+  const s = config.schedule;
+  return scheduleFor(policy.metadata, embodiment, { mode: s?.mode, actionsPerChunk: config.replan, blendSteps: s?.blendSteps, ramp: s?.ramp, decay: s?.decay });
 }
 
 // child-process entry: driven by the parent over IPC

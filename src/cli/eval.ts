@@ -112,8 +112,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--workers <n>', 'worker processes (0 = in this process)', int, 2)
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
     .option('--shard <k/n>', 'run shard k of n over (task, init) pairs, e.g. 0/4')
-    .option('--replan <n>', 'actions executed per chunk before replanning (default: whole chunk)', int)
-    .option('--schedule <mode>', "chunk execution: 'replan' (default), 'ensemble' (ACT temporal ensembling; --replan sets ticks between chunks, default 1), 'blend' (ramp to each new chunk)", parseScheduleMode)
+    .option('--replan <n>', "actions executed per chunk before replanning (default: the model's execute length)", int)
+    .option('--schedule <mode>', "chunk execution (default: the package's, else replan): 'replan', 'ensemble' (ACT temporal ensembling; --replan sets ticks between chunks, default 1), 'blend' (ramp into each new chunk)", parseScheduleMode)
     .option('--blend-steps <n>', '--schedule blend: ticks over which the old plan hands over', int)
     .option('--ensemble-decay <m>', "--schedule ensemble: ACT's weight decay m (default 0.01)", Number.parseFloat)
     .option('--seed <n>', 'seed for samplers and expert noise', int, 0)
@@ -129,8 +129,8 @@ export function registerEvalCommand(program: Command): void {
     .action(async (o: EvalCliOptions) => {
       if (!!o.model === !!o.policy) throw new ArmatureError('cli.eval', 'give exactly one of --model <dir> or --policy expert');
       if (o.policy && o.policy !== 'expert') throw new ArmatureError('cli.eval', `unknown --policy '${o.policy}': the built-in policy is 'expert'`);
-      if (o.blendSteps !== undefined && o.schedule !== 'blend') throw new ArmatureError('cli.eval', '--blend-steps applies to --schedule blend: add it, or drop --blend-steps');
-      if (o.ensembleDecay !== undefined && o.schedule !== 'ensemble') throw new ArmatureError('cli.eval', '--ensemble-decay applies to --schedule ensemble: add it, or drop --ensemble-decay');
+      if (o.blendSteps !== undefined && o.schedule !== undefined && o.schedule !== 'blend') throw new ArmatureError('cli.eval', `--blend-steps applies to blending, not --schedule ${o.schedule}: drop one of them`);
+      if (o.ensembleDecay !== undefined && o.schedule !== undefined && o.schedule !== 'ensemble') throw new ArmatureError('cli.eval', `--ensemble-decay applies to ensembling, not --schedule ${o.schedule}: drop one of them`);
       let shard: { index: number; count: number } | undefined;
       if (o.shard) {
         const m = /^(\d+)\/(\d+)$/.exec(o.shard);
@@ -141,7 +141,7 @@ export function registerEvalCommand(program: Command): void {
       const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.schedule && o.schedule !== 'replan' ? `${o.schedule}${o.blendSteps !== undefined ? `b${o.blendSteps}` : ''}${o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : ''}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
+      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.schedule, o.blendSteps !== undefined ? `b${o.blendSteps}` : undefined, o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
@@ -154,7 +154,7 @@ export function registerEvalCommand(program: Command): void {
           shard,
           workers: o.workers,
           replan: o.replan,
-          schedule: o.schedule && o.schedule !== 'replan' ? { mode: o.schedule, blendSteps: o.blendSteps, decay: o.ensembleDecay } : undefined,
+          schedule: o.schedule || o.blendSteps !== undefined || o.ensembleDecay !== undefined ? { mode: o.schedule, blendSteps: o.blendSteps, decay: o.ensembleDecay } : undefined,
           seed: o.seed,
           imageSize: o.imageSize,
           videosPerTask: o.videos,

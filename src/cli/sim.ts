@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { ArmatureError } from '../errors.ts';
 import { policyCameras } from '../policy/types.ts';
+import { scheduleFor } from '../schedule/create.ts';
 
 interface SimCliOptions {
   scene: string;
@@ -36,7 +37,7 @@ export function registerSimCommand(program: Command): void {
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--steps <n>', 'policy ticks to run', int, 200)
     .option('--seed <n>', 'seed for physics noise and samplers', int, 0)
-    .option('--replan <n>', 'actions executed per chunk before replanning (default: whole chunk)', int)
+    .option('--replan <n>', "actions executed per chunk before replanning (default: the model's execute length)", int)
     .option('--instruction <text>', 'language instruction (default: the scene\'s)')
     .option('--image-size <px>', 'rendered camera size', int, 128)
     .option('--json', 'print the final joint state and run statistics as JSON')
@@ -143,7 +144,7 @@ async function simulate(o: SimCliOptions): Promise<void> {
     policy,
     robot: robotDesc,
     embodiment,
-    schedule: { mode: 'replan', actionsPerChunk: Math.min(o.replan ?? policy.metadata.horizon, policy.metadata.horizon) },
+    schedule: scheduleFor(policy.metadata, embodiment, { actionsPerChunk: o.replan }),
   });
   const instruction = o.instruction ?? preset.instruction;
   const { startViewerServer } = o.viewer ? await import('../../sim/viewer/server.ts') : { startViewerServer: null };

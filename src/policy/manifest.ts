@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ManifestError } from '../errors.ts';
+import { BLEND_RAMPS, SCHEDULE_MODES } from '../schedule/types.ts';
 
 export const MANIFEST_FORMAT = 'armature.model/1';
 
@@ -119,6 +120,19 @@ const actionSpec = z.object({
   gripper_dims: z.array(z.number().int().nonnegative()).default([]),
 });
 
+const scheduleSpec = z
+  .object({
+    mode: z.enum(SCHEDULE_MODES),
+    /** blend: ticks from the old plan to the new chunk */
+    blend_steps: z.number().int().nonnegative().optional(),
+    ramp: z.enum(BLEND_RAMPS).optional(),
+    /** ensemble: ACT's weight decay m */
+    ensemble_decay: z.number().nonnegative().optional(),
+  })
+  .strict()
+  .refine((s) => s.mode === 'blend' || (s.blend_steps === undefined && s.ramp === undefined), 'blend_steps and ramp apply to mode blend only')
+  .refine((s) => s.mode === 'ensemble' || s.ensemble_decay === undefined, 'ensemble_decay applies to mode ensemble only');
+
 /** How one embodiment sees and acts: its own proprio and action space (and decoder, for universal actions). */
 const embodimentSpec = z.object({
   /** robot description in hardware/<robot>/ */
@@ -186,6 +200,11 @@ export const manifestSchema = z
      * Policy: 8 of 16); default chunk_length
      */
     execute_length: z.number().int().positive().optional(),
+    /**
+     * how chunks are executed when the caller does not choose (default: execute-then-replan):
+     * e.g. blend into each new chunk over blend_steps ticks, where that measured better
+     */
+    schedule: scheduleSpec.optional(),
     cameras: z.array(cameraSpec),
     language: languageSpec.optional(),
     /** embodiment name -> spec; exactly one unless kind is universal_action */

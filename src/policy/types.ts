@@ -1,5 +1,6 @@
 import type { Observation } from '../observation/types.ts';
 import type { ActionSpec, PolicyKind } from './manifest.ts';
+import type { ScheduleChoice } from '../schedule/types.ts';
 
 /**
  * A chunk of future actions for one embodiment, in that embodiment's units
@@ -33,6 +34,8 @@ export interface PolicyMetadata {
   readonly horizon: number;
   /** actions to execute per chunk before replanning unless the caller chooses (<= horizon) */
   readonly executeLength?: number;
+  /** how chunks are executed unless the caller chooses (absent: execute-then-replan); see scheduleFor */
+  readonly schedule?: ScheduleChoice;
   /** policy rate the chunk is meant to be executed at, Hz */
   readonly controlRateHz: number;
   /** embodiments this policy can drive, with their action spaces */

@@ -18,12 +18,12 @@ import { chainFromArm, tipPosition } from '../embodiment/kinematics.ts';
 import { ActionMapper } from '../actions/command.ts';
 import { ObservationBuffer, imageInput } from '../observation/buffer.ts';
 import type { CameraFrame, Observation, ProprioSample } from '../observation/types.ts';
-import { policyCameras, type Policy } from '../policy/types.ts';
+import { policyCameras, type Policy, type PolicyMetadata } from '../policy/types.ts';
 import { loadManifest } from '../policy/manifest.ts';
 import { ControlLoop, type ControlStep, type RobotCommand } from '../runtime/control-loop.ts';
 import { percentile } from '../runtime/bench-util.ts';
 import { Watchdog } from '../safety/watchdog.ts';
-import { SCHEDULE_MODES, type ScheduleOptions } from '../schedule/index.ts';
+import { scheduleFor, SCHEDULE_MODES, type ScheduleMode, type ScheduleOptions } from '../schedule/index.ts';
 import { RosError } from './errors.ts';
 import {
   CommandEncoder,
@@ -53,10 +53,10 @@ export const NODE_PARAMETERS = {
   joint_jump_threshold_rad: { default: 0.3, description: 'latch a hold when a joint moves more than this between samples, rad', range: { from: 0.001, to: 10 } },
   sampler: { default: '', description: 'diffusion/flow sampling mode (empty: the manifest default)' },
   seed: { default: 0, integer: true, description: 'sampler seed' },
-  schedule_mode: { default: 'replan', description: `chunk schedule: ${SCHEDULE_MODES.join(' | ')}` },
-  actions_per_chunk: { default: 0, integer: true, description: 'actions executed per chunk before replanning (0 = horizon)', range: { from: 0, to: 10000 } },
-  blend_steps: { default: 0, integer: true, description: 'blend mode: ticks to ramp from the old plan to the new chunk', range: { from: 0, to: 10000 } },
-  ensemble_decay: { default: 0.01, description: 'ensemble mode: ACT weight decay' },
+  schedule_mode: { default: '', description: `chunk schedule: ${SCHEDULE_MODES.join(' | ')} (empty: the model's, else replan)` },
+  actions_per_chunk: { default: 0, integer: true, description: "actions executed per chunk before replanning (0 = the model's execute length, else its whole chunk)", range: { from: 0, to: 10000 } },
+  blend_steps: { default: -1, integer: true, description: "blend mode: ticks to ramp from the old plan to the new chunk (-1 = the model's, else 0)", range: { from: -1, to: 10000 } },
+  ensemble_decay: { default: -1, description: "ensemble mode: ACT weight decay (negative = the model's, else ACT's 0.01)" },
   async_inference: { default: true, description: 'run inference in the background while ticks continue' },
   expected_latency_ticks: { default: -1, description: 'async: expected inference latency in ticks (-1 = measured)' },
   velocity_scale: { default: 1.0, description: 'fraction of max joint velocity allowed', range: { from: 0.01, to: 1 } },
@@ -271,18 +271,20 @@ export class ArmatureNode {
     this.#log('resumed');
   }
 
-  #schedule(horizon: number): ScheduleOptions {
+  #schedule(meta: PolicyMetadata, embodiment: string): ScheduleOptions {
     const p = this.params;
-    const n = p.actions_per_chunk > 0 ? Math.min(p.actions_per_chunk, horizon) : horizon;
-    switch (p.schedule_mode) {
-      case 'replan':
-        return { mode: 'replan', actionsPerChunk: n };
-      case 'ensemble':
-        return { mode: 'ensemble', actionsPerChunk: p.actions_per_chunk > 0 ? n : 1, decay: p.ensemble_decay };
-      case 'blend':
-        return { mode: 'blend', actionsPerChunk: n, blendSteps: p.blend_steps };
-      default:
-        throw new RosError('ros.parameter', `parameter 'schedule_mode' = '${p.schedule_mode}': choose one of ${SCHEDULE_MODES.join(', ')}`);
+    if (p.schedule_mode !== '' && !(SCHEDULE_MODES as readonly string[]).includes(p.schedule_mode)) {
+      throw new RosError('ros.parameter', `parameter 'schedule_mode' = '${p.schedule_mode}': choose one of ${SCHEDULE_MODES.join(', ')}, or leave it empty for the model's`);
+    }
+    try {
+      return scheduleFor(meta, embodiment, {
+        mode: p.schedule_mode === '' ? undefined : (p.schedule_mode as ScheduleMode),
+        actionsPerChunk: p.actions_per_chunk > 0 ? p.actions_per_chunk : undefined,
+        blendSteps: p.blend_steps >= 0 ? p.blend_steps : undefined,
+        decay: p.ensemble_decay >= 0 ? p.ensemble_decay : undefined,
+      });
+    } catch (e) {
+      throw new RosError('ros.parameter', `schedule parameters: ${(e as Error).message} (blend_steps -1 and ensemble_decay -1 leave them to the model)`);
     }
   }
 
@@ -315,7 +317,7 @@ export class ArmatureNode {
       policy,
       robot,
       embodiment: this.#embodiment,
-      schedule: this.#schedule(meta.horizon),
+      schedule: this.#schedule(meta, this.#embodiment),
       async: p.async_inference,
       ...(p.expected_latency_ticks >= 0 ? { expectedLatencyTicks: p.expected_latency_ticks } : {}),
       safety: { velocityScale: p.velocity_scale, accelerationScale: p.acceleration_scale, positionMargin: p.position_margin_rad },

@@ -27,7 +27,7 @@ export const BENCH_MODELS: Readonly<Record<string, readonly string[]>> = {
   chunk_regression: ['vla-chunk-tiny'],
   universal_action: ['uniact-small', 'uniact-tiny'],
   diffusion: ['diffusion-small', 'diffusion-tiny'],
-  flow: ['flow-small', 'flow-tiny'],
+  flow: ['flow-base', 'flow-small', 'flow-tiny'],
 };
 
 /** The graph calls one control step made: [graph, calls] in package order. */

@@ -4,5 +4,5 @@ export * from './timebase.ts';
 export { ReplanSchedule } from './replan.ts';
 export { EnsembleSchedule, ensembleWeights, ACT_ENSEMBLE_DECAY } from './ensemble.ts';
 export { BlendSchedule, rampWeights, maxRampStep } from './blend.ts';
-export { createSchedule } from './create.ts';
+export { createSchedule, scheduleFor, type ScheduleOverrides } from './create.ts';
 export { ChunkExecutor, type ChunkExecutorOptions, type StepResult, type ExecutorStats } from './executor.ts';

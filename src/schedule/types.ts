@@ -47,6 +47,19 @@ export interface BlendOptions {
 export type ScheduleOptions = ReplanOptions | EnsembleOptions | BlendOptions;
 
 /**
+ * A schedule chosen without its execution length (that is the manifest's execute_length or the
+ * caller's): what a model package names as its default, or what a caller overrides.
+ */
+export interface ScheduleChoice {
+  readonly mode: ScheduleMode;
+  /** blend: ticks from the old plan to the new chunk */
+  readonly blendSteps?: number;
+  readonly ramp?: BlendRamp;
+  /** ensemble: ACT's m */
+  readonly decay?: number;
+}
+
+/**
  * One chunk-combination strategy, driven by an explicit tick counter so the simulator
  * (no wall clock) and the ROS node (wall clock -> ticks) use it the same way.
  * Ticks passed to next() must never decrease within an episode; call reset() between episodes.

@@ -201,6 +201,8 @@ describe('validation layouts (--layouts) and chunk schedules (--schedule)', () =
       return readEpisodes(out)[0]!;
     };
     const [fixed, val] = [await run(), await run(9000)];
+    const md = renderMarkdown(summarize({ ...base, layouts: 9000, replan: 4, schedule: { mode: 'blend', blendSteps: 4 } }, [val], { wallS: 1, ran: 1, policyName: 'expert' }));
+    expect(md).toContain('; validation layouts from seed 9000 (not the fixed init states); schedule blend, blend steps 4; 4 actions per chunk.');
     expect(val.success).toBe(true);
     // the same expert on another layout takes another number of steps
     expect(val.steps).not.toBe(fixed.steps);

@@ -29,6 +29,14 @@ describe('manifest validation', () => {
     expect(() => parseManifest({ ...base(), execute_length: 0 })).toThrow(/execute_length/);
   });
 
+  it('reads a package schedule and refuses settings of another mode', () => {
+    expect(policyMetadata(parseManifest(base())).schedule).toBeUndefined();
+    expect(policyMetadata(parseManifest({ ...base(), schedule: { mode: 'blend', blend_steps: 4 } })).schedule).toEqual({ mode: 'blend', blendSteps: 4, ramp: undefined, decay: undefined });
+    expect(() => parseManifest({ ...base(), schedule: { mode: 'replan', blend_steps: 4 } })).toThrow(/schedule[\s\S]*blend_steps and ramp apply to mode blend only/);
+    expect(() => parseManifest({ ...base(), schedule: { mode: 'blend', ensemble_decay: 0.1 } })).toThrow(/ensemble_decay applies to mode ensemble only/);
+    expect(() => parseManifest({ ...base(), schedule: { mode: 'average' } })).toThrow(/schedule\.mode/);
+  });
+
   it('rejects unknown top-level keys and unknown kinds', () => {
     expect(() => parseManifest({ ...base(), horizon: 8 })).toThrow(ManifestError);
     expect(() => parseManifest({ ...base(), kind: 'transformer' })).toThrow(/kind/);

@@ -138,6 +138,13 @@ describe('every policy kind runs end to end on its shipped package', () => {
     expect((await load('flow-tiny')).metadata.executeLength).toBe(16);
   });
 
+  it('RTI drops a package\'s blend schedule: it warm-starts from the chunk as executed', async () => {
+    const pkg = await loadModelPackage(join(MODELS, 'flow-tiny'));
+    const blended = { ...pkg, manifest: { ...pkg.manifest, execute_length: 4, schedule: { mode: 'blend' as const, blend_steps: 4 } } };
+    expect(policyFromPackage(blended, { sampler: 'truncated' }).metadata.schedule).toEqual({ mode: 'blend', blendSteps: 4, ramp: undefined, decay: undefined });
+    expect(policyFromPackage(blended, { sampler: 'rti' }).metadata.schedule).toBeUndefined();
+  });
+
   it('rejects samplers that do not fit the kind', async () => {
     await expect(loadPolicy(join(MODELS, 'flow-tiny'), { sampler: 'ddpm' })).rejects.toThrow(/does not apply to a flow policy; choose one of euler, truncated, rti/);
     await expect(loadPolicy(join(MODELS, 'vla-chunk-tiny'), { sampler: 'ddim' })).rejects.toThrow(/applies to diffusion and flow/);

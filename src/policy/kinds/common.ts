@@ -8,6 +8,7 @@ export function policyMetadata(m: Manifest): PolicyMetadata {
     kind: m.kind,
     horizon: m.chunk_length,
     executeLength: Math.min(m.execute_length ?? m.chunk_length, m.chunk_length),
+    ...(m.schedule ? { schedule: { mode: m.schedule.mode, blendSteps: m.schedule.blend_steps, ramp: m.schedule.ramp, decay: m.schedule.ensemble_decay } } : {}),
     controlRateHz: m.control_rate_hz,
     embodiments: Object.fromEntries(Object.entries(m.embodiments).map(([n, e]) => [n, e.action])),
     cameras: [...new Set(m.cameras.map((c) => c.name))],

@@ -76,12 +76,13 @@ export class DiffusionPolicy implements Policy {
     const d = m.diffusion!;
     const meta = policyMetadata(m);
     // the streaming buffer has one clean action per call: the rest are still noisy, so execute one;
-    // RTI warm-starts from what is left of the previous chunk, so it replans after a quarter of it
+    // RTI warm-starts from what is left of the previous chunk, so it replans after a quarter of it;
+    // both continue from the chunk as it was executed, so they replan rather than blend
     this.metadata =
       opts.mode === 'streaming'
-        ? { ...meta, executeLength: 1 }
+        ? { ...meta, executeLength: 1, schedule: undefined }
         : opts.mode === 'rti'
-          ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)) }
+          ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)), schedule: undefined }
           : meta;
     this.mode = opts.mode ?? 'ddim';
     this.schedule = makeSchedule(d.schedule);

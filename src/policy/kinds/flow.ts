@@ -58,8 +58,8 @@ export class FlowPolicy implements Policy {
     this.mode = opts.mode ?? 'euler';
     if (opts.rtiTail === 'noise') throw new SamplerError(`${m.name}: RTI tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'`);
     const meta = policyMetadata(m);
-    // RTI warm-starts from what is left of the previous chunk, so it replans after a quarter of it (as diffusion RTI)
-    this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)) } : meta;
+    // RTI warm-starts from what is left of the previous chunk as executed, so it replans after a quarter of it (as diffusion RTI)
+    this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)), schedule: undefined } : meta;
     this.exits = m.flow!.exits.map((e) => ({ stage: requireGraph(pkg, e.stage), head: requireGraph(pkg, e.head) }));
     this.velocities = this.exits.map(({ head }) => {
       const x = head.floatInput('actions');
