@@ -61,6 +61,10 @@ class FlowConfig:
     keypoints: int = 32
     image_dim: int = 128
     fuse_hidden: int = 256
+    #: how the runtime executes chunks unless the caller chooses (manifest execute_length / schedule):
+    #: actions per chunk, and blend_steps > 0 blends into each new chunk over that many ticks
+    execute_length: int = EXECUTE_LENGTH
+    blend_steps: int = 0
 
 
 class FlowPolicy(nn.Module):
@@ -110,7 +114,9 @@ def export_flow_package(model: FlowPolicy, out_dir: Path, *, name: str, cfg: Flo
                     embodiments={"franka": franka_ee_embodiment(state_stats, action_stats)}, graphs=graphs,
                     flow={"exits": exits, "steps": STEPS})
     m["language"] = mf.language(max_length=cfg.max_length)
-    m["execute_length"] = EXECUTE_LENGTH
+    m["execute_length"] = cfg.execute_length
+    if cfg.blend_steps > 0:
+        m["schedule"] = {"mode": "blend", "blend_steps": cfg.blend_steps}
     mf.write_manifest(out_dir, m)
     example.write_example(out_dir)
     return m

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createSimSession } from '../../src/ros/session.ts';
 import { ArmatureNode } from '../../src/ros/node.ts';
 import { InProcessBus } from '../../src/ros/inprocess.ts';
-import { loadPolicy } from '../../src/policy/load.ts';
+import { loadPolicy, policyFromPackage } from '../../src/policy/load.ts';
+import { loadModelPackage } from '../../src/policy/model-package.ts';
 import { DiagnosticLevel, type Path } from '../../src/ros/messages/index.ts';
 
 const MODEL = join(import.meta.dirname, '..', '..', 'models', 'vla-chunk-tiny');
@@ -61,4 +62,39 @@ describe('ArmatureNode lifecycle and diagnostics', () => {
       await s.close();
     }
   }, 30_000);
+});
+
+describe('ArmatureNode chunk schedule: parameters over the model package', () => {
+  const blended = async () => {
+    const pkg = await loadModelPackage(MODEL);
+    return policyFromPackage({ ...pkg, manifest: { ...pkg.manifest, execute_length: 4, schedule: { mode: 'blend' as const, blend_steps: 3 } } });
+  };
+  const configured = async (parameters: Record<string, string | number>) => {
+    const policy = await blended();
+    const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, ...parameters } }), policy, log: () => {} });
+    await node.prepare();
+    node.lifecycle.trigger('configure');
+    return { node, policy };
+  };
+
+  it('runs the package\'s schedule by default, and the parameters override it', async () => {
+    for (const [params, mode, ahead] of [
+      [{}, 'blend', 4],
+      [{ schedule_mode: 'replan' }, 'replan', 4],
+      [{ schedule_mode: 'replan', actions_per_chunk: 2 }, 'replan', 2],
+    ] as const) {
+      const { node, policy } = await configured(params);
+      const schedule = node.controlLoop!.executor.schedule;
+      expect(schedule.mode).toBe(mode);
+      // a chunk observed at tick 0 is due again after the execute length
+      schedule.onChunk({ actions: new Float32Array(8 * 8), horizon: 8, dim: 8 } as never, 0);
+      expect(schedule.ticksUntilDue(0)).toBe(ahead);
+      await node.close();
+      await policy.dispose();
+    }
+  });
+
+  it('refuses blend steps for a schedule that does not blend, naming the parameters', async () => {
+    await expect(configured({ schedule_mode: 'replan', blend_steps: 2 })).rejects.toThrow(/schedule parameters: blend steps \/ ramp were given, but vla-chunk-tiny runs schedule 'replan'/);
+  });
 });
