@@ -77,6 +77,7 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
     // chunk execution chosen over the package's (absent: the package's own at the time of the run)
     ...(r.config?.schedule ? { schedule: r.config.schedule } : {}),
     ...(r.config?.replan ? { replan: r.config.replan } : {}),
+    ...(r.note ? { note: r.note } : {}),
     episodes: r.episodes,
     init_states_per_task: r.config?.episodes ?? null,
     success_rate: r.success_rate,
