@@ -129,8 +129,6 @@ export function registerEvalCommand(program: Command): void {
     .action(async (o: EvalCliOptions) => {
       if (!!o.model === !!o.policy) throw new ArmatureError('cli.eval', 'give exactly one of --model <dir> or --policy expert');
       if (o.policy && o.policy !== 'expert') throw new ArmatureError('cli.eval', `unknown --policy '${o.policy}': the built-in policy is 'expert'`);
-      if (o.blendSteps !== undefined && o.schedule !== undefined && o.schedule !== 'blend') throw new ArmatureError('cli.eval', `--blend-steps applies to blending, not --schedule ${o.schedule}: drop one of them`);
-      if (o.ensembleDecay !== undefined && o.schedule !== undefined && o.schedule !== 'ensemble') throw new ArmatureError('cli.eval', `--ensemble-decay applies to ensembling, not --schedule ${o.schedule}: drop one of them`);
       let shard: { index: number; count: number } | undefined;
       if (o.shard) {
         const m = /^(\d+)\/(\d+)$/.exec(o.shard);

@@ -273,9 +273,6 @@ export class ArmatureNode {
 
   #schedule(meta: PolicyMetadata, embodiment: string): ScheduleOptions {
     const p = this.params;
-    if (p.schedule_mode !== '' && !(SCHEDULE_MODES as readonly string[]).includes(p.schedule_mode)) {
-      throw new RosError('ros.parameter', `parameter 'schedule_mode' = '${p.schedule_mode}': choose one of ${SCHEDULE_MODES.join(', ')}, or leave it empty for the model's`);
-    }
     try {
       return scheduleFor(meta, embodiment, {
         mode: p.schedule_mode === '' ? undefined : (p.schedule_mode as ScheduleMode),
@@ -284,7 +281,7 @@ export class ArmatureNode {
         decay: p.ensemble_decay >= 0 ? p.ensemble_decay : undefined,
       });
     } catch (e) {
-      throw new RosError('ros.parameter', `schedule parameters: ${(e as Error).message} (blend_steps -1 and ensemble_decay -1 leave them to the model)`);
+      throw new RosError('ros.parameter', `schedule parameters (schedule_mode '${p.schedule_mode}'): ${(e as Error).message}; schedule_mode '', blend_steps -1 and ensemble_decay -1 leave them to the model`);
     }
   }
 

@@ -95,6 +95,7 @@ describe('ArmatureNode chunk schedule: parameters over the model package', () =>
   });
 
   it('refuses blend steps for a schedule that does not blend, naming the parameters', async () => {
-    await expect(configured({ schedule_mode: 'replan', blend_steps: 2 })).rejects.toThrow(/schedule parameters: blend steps \/ ramp were given, but vla-chunk-tiny runs schedule 'replan'/);
+    await expect(configured({ schedule_mode: 'replan', blend_steps: 2 })).rejects.toThrow(/schedule parameters \(schedule_mode 'replan'\): blend steps \/ ramp were given, but vla-chunk-tiny runs schedule 'replan'/);
+    await expect(configured({ schedule_mode: 'average' })).rejects.toThrow(/schedule_mode 'average'\): schedule mode 'average' is unknown: use one of replan, ensemble, blend/);
   });
 });
