@@ -1,16 +1,9 @@
 /** Evaluation: what is run (episodes), how (config) and what comes back (results). */
 import type { RtiTail } from '../../src/policy/samplers/rti.ts';
-import type { BlendRamp, ScheduleMode } from '../../src/schedule/types.ts';
+import type { ScheduleOverrides } from '../../src/schedule/create.ts';
 
-/** How chunks become actions (default: the package's choice, else execute-then-replan); `replan` sets every mode's actionsPerChunk. */
-export interface EvalSchedule {
-  mode?: ScheduleMode;
-  /** blend: ticks over which the old plan hands over to the new chunk */
-  blendSteps?: number;
-  ramp?: BlendRamp;
-  /** ensemble: ACT's m (default 0.01) */
-  decay?: number;
-}
+/** How chunks become actions over the package's choice; `replan` gives every mode's actions per chunk. */
+export type EvalSchedule = Omit<ScheduleOverrides, 'actionsPerChunk'>;
 
 /** Which policy drives the episodes. */
 export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiTail?: RtiTail } | { type: 'expert'; noise?: number };

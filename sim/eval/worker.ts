@@ -115,8 +115,7 @@ export class EvalWorker {
 
 /** The schedule an episode runs: the config's mode and `replan` over the package's own choice (scheduleFor). */
 export function evalSchedule(config: Pick<EvalConfig, 'replan' | 'schedule'>, policy: Policy, embodiment: string): ScheduleOptions {
-  const s = config.schedule;
-  return scheduleFor(policy.metadata, embodiment, { mode: s?.mode, actionsPerChunk: config.replan, blendSteps: s?.blendSteps, ramp: s?.ramp, decay: s?.decay });
+  return scheduleFor(policy.metadata, embodiment, { ...config.schedule, actionsPerChunk: config.replan });
 }
 
 // child-process entry: driven by the parent over IPC
