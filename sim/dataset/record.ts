@@ -25,6 +25,7 @@ import { LeRobotDatasetWriter } from './lerobot-writer.ts';
 import type { RawImage } from '../../src/observation/types.ts';
 import type { RobotDescription } from '../../src/embodiment/description.ts';
 import { ArmatureError } from '../../src/errors.ts';
+import type { ExpertNoise } from '../expert/expert.ts';
 
 export interface RecordOptions {
   suite: string;
@@ -32,7 +33,7 @@ export interface RecordOptions {
   /** episodes per task */
   episodes: number;
   tasks?: readonly number[];
-  policy: { type: 'expert'; noise?: number } | { type: 'model'; dir: string; sampler?: string } | HandoffPolicy;
+  policy: { type: 'expert'; noise?: number; graspMiss?: number } | { type: 'model'; dir: string; sampler?: string } | HandoffPolicy;
   seed: number;
   imageSize: number;
   /** robot description id instead of the suite's own */
@@ -46,7 +47,15 @@ export interface RecordOptions {
   /** give up on a task after this many attempts per kept episode */
   maxAttemptsFactor?: number;
   video?: boolean;
-  onEpisode?: (e: { task: string; attempt: number; success: boolean; steps: number; kept: number; handoff?: HandoffOutcome }) => void;
+  onEpisode?: (e: { task: string; attempt: number; success: boolean; steps: number; kept: number; handoff?: HandoffOutcome; retries: number }) => void;
+}
+
+/** The expert's noise for a recording: grasp offsets get half the action noise. */
+export function expertNoise(p: { noise?: number; graspMiss?: number }): ExpertNoise | undefined {
+  const n = p.noise ?? 0;
+  const m = p.graspMiss ?? 0;
+  if (n <= 0 && m <= 0) return undefined;
+  return { actionStd: n, graspStd: n / 2, ...(m > 0 ? { graspMiss: m } : {}) };
 }
 
 /** The model `dir` drives first; the expert takes over at a step drawn uniformly from [fromStep, toStep]. */
@@ -68,6 +77,8 @@ export interface RecordSummary {
   episodes: number;
   frames: number;
   attempts: number;
+  /** kept episodes in which the expert grasped again or re-planned (a missed grasp, a knocked object) */
+  retried: number;
   perTask: Record<string, { kept: number; attempts: number }>;
 }
 
@@ -120,7 +131,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
     cameras: Object.fromEntries(tr.cameras.map((c) => [c, { height: o.imageSize, width: o.imageSize }])),
     video: o.video ?? true,
   });
-  const summary: RecordSummary = { episodes: 0, frames: 0, attempts: 0, perTask: {} };
+  const summary: RecordSummary = { episodes: 0, frames: 0, attempts: 0, retried: 0, perTask: {} };
   try {
     for (const [taskIndex, t] of suite.tasks.entries()) {
       if (o.tasks && !o.tasks.includes(taskIndex)) continue;
@@ -137,16 +148,17 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
         imageSize: o.imageSize,
         seed: o.seed,
       });
-      const policy: Policy =
-        model ??
-        expertForTask({
+      const expert = model
+        ? null
+        : expertForTask({
           world: env.world,
           goal: t.task.goal,
           robot: tr,
-          noise: o.policy.type === 'expert' && o.policy.noise ? { actionStd: o.policy.noise, graspStd: o.policy.noise / 2 } : undefined,
+          noise: o.policy.type === 'expert' ? expertNoise(o.policy) : undefined,
           seed: o.seed + taskIndex,
           skipSatisfied: handoff !== null,
         });
+      const policy: Policy = model ?? expert!;
       const embodiment = embodimentFor(policy, tr);
       const maxSteps = o.maxSteps ?? suite.maxSteps;
       // handoff: the step each attempt's model hands over at, from its own stream (layouts stay those of a plain recording)
@@ -167,7 +179,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             if (r.success || steps >= maxSteps) {
               // solved without help, or never opened its hand: nothing for the expert to show
               summary.attempts++;
-              o.onEpisode?.({ task: t.name, attempt, success: false, steps, kept, handoff: { skipped: r.success ? 'model succeeded' : 'hand never opened' } });
+              o.onEpisode?.({ task: t.name, attempt, success: false, steps, kept, handoff: { skipped: r.success ? 'model succeeded' : 'hand never opened' }, retries: 0 });
               continue;
             }
             handoffOutcome = { at: steps };
@@ -187,6 +199,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             success = env.success();
           }
           summary.attempts++;
+          const retries = expert?.status().retries ?? 0;
           if (success || o.keep === 'all') {
             for (const f of frames) {
               await writer.addFrame({ values: { 'observation.state': f.state, action: f.action }, images: f.images, task: env.instruction });
@@ -195,8 +208,9 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             kept++;
             summary.episodes++;
             summary.frames += frames.length;
+            if (retries > 0) summary.retried++;
           }
-          o.onEpisode?.({ task: t.name, attempt, success, steps, kept, handoff: handoffOutcome });
+          o.onEpisode?.({ task: t.name, attempt, success, steps, kept, handoff: handoffOutcome, retries });
         }
       } finally {
         if (!model) await policy.dispose();

@@ -49,7 +49,15 @@ export interface ExpertNoise {
   graspStd?: number;
   /** Gaussian offset of each grasp yaw, std, rad */
   graspYawStd?: number;
+  /**
+   * probability that a pick's first attempt closes the fingers GRASP_MISS_HEIGHT above the object
+   * (on nothing), so demonstrations show the expert noticing the empty hand and grasping again
+   */
+  graspMiss?: number;
 }
+
+/** how far above its grasp point a missed grasp closes, m: clear of the top of every task object */
+export const GRASP_MISS_HEIGHT = 0.05;
 
 export interface ExpertOptions {
   /** privileged state: object poses, joint positions, shapes and regions of the task scene */
@@ -299,11 +307,13 @@ export class ExpertPolicy implements Policy {
     }
   }
 
-  private graspNoise(): GraspNoise {
+  private graspNoise(firstAttempt: boolean): GraspNoise {
     const n = this.opts.noise;
     const s = n?.graspStd ?? 0;
     const y = n?.graspYawStd ?? 0;
-    return { dx: s > 0 ? s * this.rng.normal() : 0, dy: s > 0 ? s * this.rng.normal() : 0, dyaw: y > 0 ? y * this.rng.normal() : 0 };
+    const m = n?.graspMiss ?? 0;
+    const miss = firstAttempt && m > 0 && this.rng.uniform() < m;
+    return { dx: s > 0 ? s * this.rng.normal() : 0, dy: s > 0 ? s * this.rng.normal() : 0, dyaw: y > 0 ? y * this.rng.normal() : 0, dz: miss ? GRASP_MISS_HEIGHT : 0 };
   }
 
   private pickPlace(object: string, target: PlaceTarget, where: string): Phase[] {
@@ -311,6 +321,7 @@ export class ExpertPolicy implements Policy {
     const w = this.opts.world;
     let bottom0 = 0;
     let carryZ = 0;
+    let attempts = 0;
     return [
       {
         name: `pick ${object}`,
@@ -327,7 +338,7 @@ export class ExpertPolicy implements Policy {
           const transitZ = pathClearance(w, [ctx.tcp.pos[0]!, ctx.tcp.pos[1]!], [g.pos[0], g.pos[1]], new Set([object])) + 0.05;
           // a bowl is grasped at a rim point its contents leave free, fixed when the phase starts
           const rim = shape.kind === 'bowl' ? (rimAngleClearOf(w, shape) ?? target.rimAngle?.(w, pose.pos, this.refYaw)) : undefined;
-          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(), rimAngle: () => rim });
+          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(attempts++ === 0), rimAngle: () => rim });
         },
         // lifted, and the fingers did not close on nothing
         verify: (ctx) => bottomZ(shape, w.bodyPose(shape.body).pos) > bottom0 + 0.03 && ctx.tcp.width > 0.004,

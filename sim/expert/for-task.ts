@@ -7,7 +7,7 @@ import type { WorldView } from '../tasks/predicates.ts';
 import type { TaskRobot } from '../tasks/robots.ts';
 import type { Formula } from '../tasks/task.ts';
 import { BimanualExpertPolicy, type BimanualStatus } from './bimanual.ts';
-import { ExpertPolicy, type ExpertNoise, type ExpertStatus } from './expert.ts';
+import { ExpertError, ExpertPolicy, type ExpertNoise, type ExpertStatus } from './expert.ts';
 
 export interface TaskExpertOptions {
   world: WorldView;
@@ -24,6 +24,7 @@ export type TaskExpert = Policy & { readonly finished: boolean; status(): Expert
 
 export function expertForTask(o: TaskExpertOptions): TaskExpert {
   if (o.robot.arms.length === 2) {
+    if ((o.noise?.graspMiss ?? 0) > 0) throw new ExpertError('grasp misses (graspMiss, --grasp-miss) are only planned by the one-arm expert: record two-arm robots without them');
     return new BimanualExpertPolicy({ world: o.world, goal: o.goal, arms: o.robot.arms, embodiment: o.robot.embodiment, noise: o.noise, seed: o.seed });
   }
   return new ExpertPolicy({ world: o.world, goal: o.goal, embodiment: o.robot.embodiment, noise: o.noise, seed: o.seed, skipSatisfied: o.skipSatisfied });

@@ -271,6 +271,8 @@ export interface GraspNoise {
   dy: number;
   /** yaw offset, rad */
   dyaw: number;
+  /** height offset of the grasp point, m (positive: the fingers close above where they should) */
+  dz?: number;
 }
 
 const NO_GRASP_NOISE: GraspNoise = { dx: 0, dy: 0, dyaw: 0 };
@@ -299,7 +301,7 @@ export function graspFor(
     const rc = shape.size[0] - (shape.wall ?? 0.008) / 2;
     // grasp noise slides the grasp along the rim (a radial offset would put a finger on the 8 mm wall)
     const th = (rimAngle ?? Math.atan2(-p[1], -p[0])) + noise.dyaw + noise.dx / rc;
-    const zr = bottom + height - 0.014;
+    const zr = bottom + height - 0.014 + (noise.dz ?? 0);
     return { pos: [p[0] + rc * Math.cos(th), p[1] + rc * Math.sin(th), zr], yaw: nearestYaw(th, refYaw), open: 0.05 };
   }
   let yaw = refYaw;
@@ -308,7 +310,7 @@ export function graspFor(
     yaw = shape.size[0] <= shape.size[1] ? Math.atan2(m[3], m[0]) : Math.atan2(m[4], m[1]);
   }
   const w = 2 * Math.min(shape.size[0], shape.size[1]);
-  return { pos: [p[0] + noise.dx, p[1] + noise.dy, z], yaw: nearestYaw(yaw + noise.dyaw, refYaw), open: Math.min(GRIPPER_OPEN, w + 0.03) };
+  return { pos: [p[0] + noise.dx, p[1] + noise.dy, z + (noise.dz ?? 0)], yaw: nearestYaw(yaw + noise.dyaw, refYaw), open: Math.min(GRIPPER_OPEN, w + 0.03) };
 }
 
 // ------------------------------------------------------------------ skills

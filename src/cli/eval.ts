@@ -6,6 +6,11 @@ import { isRtiTail, RTI_TAILS, type RtiTail } from '../policy/samplers/rti.ts';
 import { SCHEDULE_MODES, type ScheduleMode } from '../schedule/types.ts';
 
 const int = (v: string) => Number.parseInt(v, 10);
+const probability = (v: string): number => {
+  const p = Number(v);
+  if (!(p >= 0 && p <= 1)) throw new ArmatureError('cli.probability', `'${v}' is not a probability: give a number from 0 to 1`);
+  return p;
+};
 
 /** "0-4,7" -> [0,1,2,3,4,7] */
 export function parseRanges(spec: string): number[] {
@@ -193,6 +198,7 @@ interface RecordCliOptions {
   model?: string;
   sampler?: string;
   noise: number;
+  graspMiss: number;
   seed: number;
   imageSize: number;
   keep: 'success' | 'all';
@@ -221,6 +227,7 @@ export function registerRecordCommand(program: Command): void {
     .option('--model <dir>', 'record rollouts of this model package instead of the expert')
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--noise <std>', 'expert action noise std (m, rad); grasp offsets get half', Number.parseFloat, 0)
+    .option('--grasp-miss <p>', "expert: probability that a pick's first grasp closes above the object, so the episode shows the expert grasping again", probability, 0)
     .option('--seed <n>', 'seed for the sampled initial layouts (disjoint from the evaluation states) and noise', int, 1000)
     .option('--image-size <px>', 'camera size', int, 128)
     .option('--keep <which>', "'success' (demonstrations) or 'all'", 'success')
@@ -231,6 +238,7 @@ export function registerRecordCommand(program: Command): void {
     .action(async (o: RecordCliOptions) => {
       const { recordSuite } = await import('../../sim/dataset/record.ts');
       if (o.handoff !== undefined && !o.model) throw new ArmatureError('cli.handoff', '--handoff needs --model <dir>: the policy that drives before the expert takes over');
+      if (o.graspMiss > 0 && o.model) throw new ArmatureError('cli.grasp_miss', '--grasp-miss shapes the expert\'s demonstrations: drop it, or --model, which records a policy\'s rollouts');
       const summary = await recordSuite({
         suite: o.suite,
         root: resolve(o.dataset),
@@ -241,7 +249,7 @@ export function registerRecordCommand(program: Command): void {
             ? { type: 'handoff', dir: resolve(o.model), sampler: o.sampler, ...parseHandoffSteps(o.handoff) }
             : o.model
               ? { type: 'model', dir: resolve(o.model), sampler: o.sampler }
-              : { type: 'expert', noise: o.noise },
+              : { type: 'expert', noise: o.noise, graspMiss: o.graspMiss },
         seed: o.seed,
         imageSize: o.imageSize,
         keep: o.keep,
@@ -252,7 +260,8 @@ export function registerRecordCommand(program: Command): void {
           const skipped = e.handoff !== undefined && 'skipped' in e.handoff ? e.handoff.skipped : null;
           const what = skipped ? `skipped (${skipped})` : e.success ? 'success' : 'failure';
           const from = e.handoff !== undefined && 'at' in e.handoff ? `, expert from step ${e.handoff.at}` : '';
-          process.stderr.write(`${e.task} attempt ${e.attempt}: ${what} after ${e.steps} steps${from} (kept ${e.kept})\n`);
+          const again = e.retries > 0 ? `, expert retried ${e.retries}x` : '';
+          process.stderr.write(`${e.task} attempt ${e.attempt}: ${what} after ${e.steps} steps${from}${again} (kept ${e.kept})\n`);
         },
       });
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

@@ -35,6 +35,8 @@ const dataSpec = z.object({
   episodes: z.number().int().positive(),
   /** expert action noise std (m, rad) */
   noise: z.number().nonnegative().default(0),
+  /** probability that a pick's first grasp misses (closes above the object) and the expert grasps again (`--grasp-miss`) */
+  grasp_miss: z.number().min(0).max(1).default(0),
   /** layout seed; evaluation states use the suite's own seeds */
   seed: z.number().int().nonnegative().default(1000),
   /** task indices, e.g. "0-4" (default all) */
@@ -104,6 +106,8 @@ export function parseTrainSpec(raw: unknown, file = 'train.json'): TrainSpec {
     if (named !== 0 && named !== data.length) {
       throw new ArmatureError('train.spec', `${file}: ${at}: ${named} of ${data.length} entries name an embodiment; name one in every entry (multi-robot) or in none`);
     }
+    const i = data.findIndex((d) => d.handoff && d.grasp_miss > 0);
+    if (i >= 0) throw new ArmatureError('train.spec', `${file}: ${at}.${i}: grasp_miss shapes the expert's own demonstrations, and a handoff entry records the expert only after the policy; drop one of them`);
   }
   if (parsed.data.data.some((d) => d.handoff)) {
     throw new ArmatureError('train.spec', `${file}: data: a handoff entry records the package's own policy, which exists only after the main training; move it into a stage`);
@@ -142,12 +146,13 @@ export function arraysArguments(arrays: ReadonlyMap<string, string>): string[] {
  * Folder name of a recorded dataset: everything that changes its content. A handoff entry also
  * names the policy that drove (`driver`: packageFingerprint of the package it was recorded with).
  */
-export function datasetKey(d: z.infer<typeof dataSpec>, driver?: string): string {
+export function datasetKey(d: Omit<DataSpec, 'grasp_miss'> & { grasp_miss?: number }, driver?: string): string {
   const tasks = d.tasks ? `-t${d.tasks.replace(/[^0-9-]/g, '_')}` : '';
   const robot = d.robot ? `-r${d.robot.replace('/', '_')}` : '';
   if (d.handoff && !driver) throw new ArmatureError('train.spec', 'a handoff data entry needs the fingerprint of the policy that drives it');
   const handoff = d.handoff ? `-h${d.handoff.steps}${d.handoff.sampler ? `-${d.handoff.sampler}` : ''}-m${driver}` : '';
-  return `${d.suite}-e${d.episodes}-n${d.noise}-s${d.seed}${tasks}${robot}${handoff}`;
+  const miss = (d.grasp_miss ?? 0) > 0 ? `-g${d.grasp_miss}` : '';
+  return `${d.suite}-e${d.episodes}-n${d.noise}${miss}-s${d.seed}${tasks}${robot}${handoff}`;
 }
 
 /** Short hash of a package's manifest and ONNX graphs: which weights drove a handoff recording. */
@@ -198,7 +203,7 @@ async function recordDataset(d: z.infer<typeof dataSpec>, root: string, jobs: nu
       const dir = dirs[k]!;
       if (existsSync(path.join(dir, '.complete'))) return;
       rmSync(dir, { recursive: true, force: true });
-      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), '--seed', String(d.seed), '--png', ...(d.robot ? ['--robot', d.robot] : []), ...(d.handoff ? ['--model', pkg, '--handoff', d.handoff.steps, ...(d.handoff.sampler ? ['--sampler', d.handoff.sampler] : [])] : [])];
+      const args = [CLI, 'record', '--suite', d.suite, '--dataset', dir, '--episodes', String(d.episodes), '--tasks', tasks, '--noise', String(d.noise), ...(d.grasp_miss > 0 ? ['--grasp-miss', String(d.grasp_miss)] : []), '--seed', String(d.seed), '--png', ...(d.robot ? ['--robot', d.robot] : []), ...(d.handoff ? ['--model', pkg, '--handoff', d.handoff.steps, ...(d.handoff.sampler ? ['--sampler', d.handoff.sampler] : [])] : [])];
       await run(process.execPath, args, log);
       writeFileSync(path.join(dir, '.complete'), new Date().toISOString() + '\n');
     }),

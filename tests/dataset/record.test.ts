@@ -14,6 +14,7 @@ describe.skipIf(!ready)('recording expert demonstrations into a LeRobot dataset'
     const root = join(mkdtempSync(join(tmpdir(), 'armature-record-')), 'ds');
     const summary = await recordSuite({ suite: 'object', root, episodes: 1, tasks: [0], policy: { type: 'expert' }, seed: 1000, imageSize: 64, keep: 'success' });
     expect(summary.episodes).toBe(1);
+    expect(summary.retried).toBe(0);
     const ds = await LeRobotDatasetReader.open(root);
     expect(ds.info.robot_type).toBe('franka_fr3');
     expect(ds.info.total_episodes).toBe(1);
@@ -30,6 +31,24 @@ describe.skipIf(!ready)('recording expert demonstrations into a LeRobot dataset'
     // the gripper closes during a pick: the recorded gripper action spans open and closed
     const grip = Array.from({ length: ep.length }, (_, k) => ep.values['action']![k * 7 + 6]!);
     expect(Math.max(...grip) - Math.min(...grip)).toBeGreaterThan(0.03);
+  }, 120_000);
+});
+
+describe('recording demonstrations with missed grasps (--grasp-miss)', () => {
+  it('keeps episodes in which the expert closed on nothing and grasped again, and refuses two-arm robots', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'armature-miss-'));
+    const base = { episodes: 1, tasks: [0], seed: 1000, imageSize: 32, keep: 'success' as const, video: false };
+    const summary = await recordSuite({ ...base, suite: 'object', root: join(dir, 'ds'), policy: { type: 'expert', noise: 0.002, graspMiss: 1 } });
+    expect(summary.episodes).toBe(1);
+    expect(summary.retried).toBe(1);
+    const ds = await LeRobotDatasetReader.open(join(dir, 'ds'));
+    const ep = await ds.readEpisode(0);
+    // the hand closes twice: on nothing first (width ~0), then on the object
+    const width = Array.from({ length: ep.length }, (_, k) => ep.values['observation.state']![k * 8 + 7]!);
+    const closings = width.filter((w, k) => k > 0 && w < 0.075 && width[k - 1]! >= 0.075).length;
+    expect(closings).toBe(2);
+    expect(Math.min(...width)).toBeLessThan(0.004);
+    await expect(recordSuite({ ...base, suite: 'dual_arm', root: join(dir, 'ds2'), policy: { type: 'expert', graspMiss: 0.5 } })).rejects.toThrow(/only planned by the one-arm expert/);
   }, 120_000);
 });
 

@@ -92,6 +92,20 @@ describe('train.json stages (a new robot\'s head on the frozen backbone)', () =>
     expect(datasetKey({ ...d, robot: 'universal_robots/ur5e' })).toBe('spatial-e20-n0.002-s1000-runiversal_robots_ur5e');
   });
 
+  it('keys grasp-miss recordings apart (other entries keep their keys) and refuses them on handoff entries', () => {
+    const raw = JSON.parse(readFileSync(join(MODELS, 'flow-small', 'train.json'), 'utf8'));
+    raw.data.push({ suite: 'long', episodes: 25, noise: 0.002, grasp_miss: 0.5, seed: 7000 });
+    const spec = parseTrainSpec(raw);
+    expect(datasetKey(spec.data.at(-1)!)).toBe('long-e25-n0.002-g0.5-s7000');
+    expect(datasetKey(spec.data[0]!)).toBe('spatial-e25-n0.002-s1000');
+    raw.data.at(-1).grasp_miss = 1.5;
+    expect(() => parseTrainSpec(raw)).toThrow(/data.4.grasp_miss: Too big/);
+    raw.data.pop();
+    raw.stages[0].data[0].grasp_miss = 0.3;
+    raw.stages[0].data[0].handoff = { steps: '10-150' };
+    expect(() => parseTrainSpec(raw, 'x/train.json')).toThrow(/stages.0 \(recovery\).data.0: grasp_miss shapes the expert's own demonstrations/);
+  });
+
   it('rejects bad robots, duplicate stage names and mixed embodiment naming inside a stage', () => {
     const raw = JSON.parse(readFileSync(join(MODELS, 'uniact-small', 'train.json'), 'utf8'));
     const bad = structuredClone(raw);

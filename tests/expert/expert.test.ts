@@ -91,6 +91,33 @@ describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
     }
   });
 
+  it('misses a grasp on purpose when asked (graspMiss), notices the empty hand and grasps again', async () => {
+    const task = ownTask('put the cream cheese in the basket', [{ name: 'cream_cheese_1', category: 'cream_cheese', at: [-0.05, 0.15] }, { name: 'basket_1', category: 'basket', at: [0.05, -0.2] }], atom('in', 'cream_cheese_1', 'basket_1_contain_region'));
+    const env = await envFor(task);
+    // the width the fingers reach each time they close, and the TCP height above the box's top then
+    const closes: { width: number; aboveTop: number }[] = [];
+    let closing = false;
+    const onTick = (_tick: number, s: ExpertStatus | BimanualStatus): void => {
+      const stage = singleArm(s).stage;
+      if (stage === 'lift' && closing) {
+        const p = env.privileged();
+        const box = p.objects.find((o) => o.name === 'cream_cheese_1')!;
+        closes.push({ width: p.gripperWidth, aboveTop: p.tcp[2] - (box.pos[2] + box.shape.size[2]) });
+      }
+      closing = stage === 'grasp';
+    };
+    const missed = await runExpertEpisode({ env, init: 0, maxSteps: 400, stopOnSuccess: false, noise: { graspMiss: 1 }, onTick });
+    expect(missed.success).toBe(true);
+    expect(singleArm(missed.status).retries).toBe(1); // only a pick's first attempt misses
+    expect(closes).toHaveLength(2);
+    expect(closes[0]!.width).toBeLessThan(0.004); // closed on nothing ...
+    expect(closes[0]!.aboveTop).toBeGreaterThan(0.02); // ... above the box
+    expect(closes[1]!.width).toBeGreaterThan(0.01); // the second grasp holds it
+    const clean = await runExpertEpisode({ env, init: 0, maxSteps: 400, stopOnSuccess: false });
+    expect(singleArm(clean.status).retries).toBe(0);
+    expect(missed.steps - clean.steps).toBeGreaterThan(20); // the miss and the retry cost time
+  });
+
   it('puts a box in a basket', async () => {
     const task = ownTask('put the cream cheese in the basket', [{ name: 'cream_cheese_1', category: 'cream_cheese', at: [-0.05, 0.15] }, { name: 'basket_1', category: 'basket', at: [0.05, -0.2] }], atom('in', 'cream_cheese_1', 'basket_1_contain_region'));
     const env = await envFor(task);
