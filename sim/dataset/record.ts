@@ -13,7 +13,7 @@ import { loadSuite } from '../tasks/suites.ts';
 import { freshLayouts, type InitLayout } from '../tasks/task-scene.ts';
 import { TaskEnv } from '../tasks/task-env.ts';
 import { taskRobot } from '../tasks/robots.ts';
-import { expertForTask } from '../expert/for-task.ts';
+import { expertForTask, type TaskExpert } from '../expert/for-task.ts';
 import { embodimentFor } from '../eval/episode.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { jointNames } from '../../src/embodiment/description.ts';
@@ -57,6 +57,15 @@ export function expertNoise(p: { noise?: number; graspMiss?: number }): ExpertNo
   if (n <= 0 && m <= 0) return undefined;
   return { actionStd: n, graspStd: n / 2, ...(m > 0 ? { graspMiss: m } : {}) };
 }
+
+const missNoticed = (e: TaskExpert | null): boolean => {
+  const s = e?.status();
+  return s !== undefined && 'graspMiss' in s && s.graspMiss === 'noticed';
+};
+const missPlanned = (e: TaskExpert): boolean => {
+  const s = e.status();
+  return 'graspMiss' in s && s.graspMiss !== 'none';
+};
 
 /** The model `dir` drives first; the expert takes over at a step drawn uniformly from [fromStep, toStep]. */
 export interface HandoffPolicy {
@@ -186,10 +195,13 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           }
           const loop = new ControlLoop({ policy, robot, embodiment, schedule: { mode: 'replan', actionsPerChunk: policy.metadata.horizon } });
           const frames: { state: Float32Array; action: Float32Array; images: Record<string, RawImage> }[] = [];
+          // a planned grasp miss is not a demonstration: keep the episode from the moment the expert noticed the empty hand
+          let from = -1;
           for (let tick = 0; steps < maxSteps && !success; steps++, tick++) {
             const obs = await env.observe();
             const r = await loop.step(obs, tick);
             env.apply(r.command);
+            if (from < 0 && missNoticed(expert)) from = frames.length;
             if (r.action) {
               const state = new Float32Array(names.length);
               state.set(obs.proprio.fields['joint_positions']!);
@@ -200,14 +212,16 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           }
           summary.attempts++;
           const retries = expert?.status().retries ?? 0;
+          // a miss drawn but never reached (or never noticed) leaves nothing clean to keep
+          if (expert && missPlanned(expert) && from < 0) success = false;
           if (success || o.keep === 'all') {
-            for (const f of frames) {
+            for (const f of from > 0 ? frames.slice(from) : frames) {
               await writer.addFrame({ values: { 'observation.state': f.state, action: f.action }, images: f.images, task: env.instruction });
             }
             await writer.saveEpisode();
             kept++;
             summary.episodes++;
-            summary.frames += frames.length;
+            summary.frames += from > 0 ? frames.length - from : frames.length;
             if (retries > 0) summary.retried++;
           }
           o.onEpisode?.({ task: t.name, attempt, success, steps, kept, handoff: handoffOutcome, retries });

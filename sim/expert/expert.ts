@@ -50,8 +50,9 @@ export interface ExpertNoise {
   /** Gaussian offset of each grasp yaw, std, rad */
   graspYawStd?: number;
   /**
-   * probability that a pick's first attempt closes the fingers GRASP_MISS_HEIGHT above the object
-   * (on nothing), so demonstrations show the expert noticing the empty hand and grasping again
+   * probability that an episode has one missed grasp: the first attempt of one of its picks (drawn
+   * uniformly) closes the fingers GRASP_MISS_HEIGHT above the object, on nothing, and the expert
+   * notices the empty hand and grasps again (status().graspMiss says when)
    */
   graspMiss?: number;
 }
@@ -95,6 +96,8 @@ interface Phase {
   build(ctx: SkillContext): Stage[];
   /** whether the phase achieved what it should (else it is retried) */
   verify?(ctx: SkillContext): boolean;
+  /** picks: whether this attempt's grasp was the planned miss (ExpertNoise.graspMiss) */
+  misses?(): boolean;
 }
 
 export interface ExpertStatus {
@@ -106,6 +109,8 @@ export interface ExpertStatus {
   retries: number;
   /** stages that ended by timeout */
   timeouts: string[];
+  /** ExpertNoise.graspMiss: none drawn for this episode, drawn and still ahead, or noticed (the retry has begun) */
+  graspMiss: 'none' | 'planned' | 'noticed';
 }
 
 const ACTION_NAMES = ['dx', 'dy', 'dz', 'drx', 'dry', 'drz', 'gripper'];
@@ -139,6 +144,10 @@ export class ExpertPolicy implements Policy {
   private runner: StageRunner | null = null;
   private retriesLeft = 0;
   private retriesUsed = 0;
+  /** index (in plan order) of the pick whose first grasp misses, -1 for none */
+  private missAt = -1;
+  private picksBuilt = 0;
+  private missNoticed = false;
   private readonly timeouts: string[] = [];
   private planned = false;
   private refYaw = 0;
@@ -197,6 +206,7 @@ export class ExpertPolicy implements Policy {
       stage: this.runner?.current?.name ?? null,
       retries: this.retriesUsed,
       timeouts: [...this.timeouts],
+      graspMiss: this.missNoticed ? 'noticed' : this.missAt >= 0 ? 'planned' : 'none',
     };
   }
 
@@ -211,6 +221,9 @@ export class ExpertPolicy implements Policy {
     this.runner = null;
     this.planned = false;
     this.retriesUsed = 0;
+    this.missAt = -1;
+    this.picksBuilt = 0;
+    this.missNoticed = false;
     this.timeouts.length = 0;
     this.lastGripper = GRIPPER_OPEN;
   }
@@ -225,6 +238,9 @@ export class ExpertPolicy implements Policy {
     const atoms = goalAtoms(this.opts.goal);
     const todo = this.opts.skipSatisfied ? atoms.filter((a) => a.predicate === 'true' || !this.atomHolds(a)) : atoms;
     this.phases = todo.flatMap((a) => this.phasesFor(a));
+    const picks = this.phases.filter((p) => p.misses !== undefined).length;
+    const m = this.opts.noise?.graspMiss ?? 0;
+    this.missAt = m > 0 && picks > 0 && this.rng.uniform() < m ? Math.floor(this.rng.uniform() * picks) : -1;
     this.phaseIndex = 0;
     this.retriesLeft = this.opts.retries ?? 2;
     this.replansLeft = this.opts.retries ?? 2;
@@ -307,12 +323,10 @@ export class ExpertPolicy implements Policy {
     }
   }
 
-  private graspNoise(firstAttempt: boolean): GraspNoise {
+  private graspNoise(miss: boolean): GraspNoise {
     const n = this.opts.noise;
     const s = n?.graspStd ?? 0;
     const y = n?.graspYawStd ?? 0;
-    const m = n?.graspMiss ?? 0;
-    const miss = firstAttempt && m > 0 && this.rng.uniform() < m;
     return { dx: s > 0 ? s * this.rng.normal() : 0, dy: s > 0 ? s * this.rng.normal() : 0, dyaw: y > 0 ? y * this.rng.normal() : 0, dz: miss ? GRASP_MISS_HEIGHT : 0 };
   }
 
@@ -322,6 +336,7 @@ export class ExpertPolicy implements Policy {
     let bottom0 = 0;
     let carryZ = 0;
     let attempts = 0;
+    let missing = false;
     return [
       {
         name: `pick ${object}`,
@@ -338,10 +353,13 @@ export class ExpertPolicy implements Policy {
           const transitZ = pathClearance(w, [ctx.tcp.pos[0]!, ctx.tcp.pos[1]!], [g.pos[0], g.pos[1]], new Set([object])) + 0.05;
           // a bowl is grasped at a rim point its contents leave free, fixed when the phase starts
           const rim = shape.kind === 'bowl' ? (rimAngleClearOf(w, shape) ?? target.rimAngle?.(w, pose.pos, this.refYaw)) : undefined;
-          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(attempts++ === 0), rimAngle: () => rim });
+          // only a pick's first attempt can be the planned miss
+          missing = attempts++ === 0 && this.picksBuilt++ === this.missAt;
+          return pick({ object: shape.body, shape, carryZ, transitZ, refYaw: this.refYaw, noise: this.graspNoise(missing), rimAngle: () => rim });
         },
         // lifted, and the fingers did not close on nothing
         verify: (ctx) => bottomZ(shape, w.bodyPose(shape.body).pos) > bottom0 + 0.03 && ctx.tcp.width > 0.004,
+        misses: () => missing,
       },
       { name: `place ${object}`, build: () => place({ object: shape.body, shape, target, carryZ, narrowRelease: target.container === true }) },
     ];
@@ -442,6 +460,7 @@ export class ExpertPolicy implements Policy {
       if (phase.verify && !phase.verify(ctx) && this.retriesLeft > 0) {
         this.retriesLeft--;
         this.retriesUsed++;
+        if (phase.misses?.()) this.missNoticed = true;
         this.runner = new StageRunner([release(), retreat(0.06)]);
         this.recovering = true;
         continue;

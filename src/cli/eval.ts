@@ -227,7 +227,7 @@ export function registerRecordCommand(program: Command): void {
     .option('--model <dir>', 'record rollouts of this model package instead of the expert')
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--noise <std>', 'expert action noise std (m, rad); grasp offsets get half', Number.parseFloat, 0)
-    .option('--grasp-miss <p>', "expert: probability that a pick's first grasp closes above the object, so the episode shows the expert grasping again", probability, 0)
+    .option('--grasp-miss <p>', "expert: probability that an episode has one missed grasp (the fingers close above the object); such episodes are kept from the moment the expert noticed its empty hand (recovery demonstrations)", probability, 0)
     .option('--seed <n>', 'seed for the sampled initial layouts (disjoint from the evaluation states) and noise', int, 1000)
     .option('--image-size <px>', 'camera size', int, 128)
     .option('--keep <which>', "'success' (demonstrations) or 'all'", 'success')

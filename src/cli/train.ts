@@ -35,7 +35,7 @@ const dataSpec = z.object({
   episodes: z.number().int().positive(),
   /** expert action noise std (m, rad) */
   noise: z.number().nonnegative().default(0),
-  /** probability that a pick's first grasp misses (closes above the object) and the expert grasps again (`--grasp-miss`) */
+  /** probability that an episode has one missed grasp, kept from the moment the expert noticed it (`--grasp-miss`) */
   grasp_miss: z.number().min(0).max(1).default(0),
   /** layout seed; evaluation states use the suite's own seeds */
   seed: z.number().int().nonnegative().default(1000),

@@ -35,20 +35,25 @@ describe.skipIf(!ready)('recording expert demonstrations into a LeRobot dataset'
 });
 
 describe('recording demonstrations with missed grasps (--grasp-miss)', () => {
-  it('keeps episodes in which the expert closed on nothing and grasped again, and refuses two-arm robots', async () => {
+  it('keeps such episodes from the moment the expert noticed its empty hand, and refuses two-arm robots', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'armature-miss-'));
     const base = { episodes: 1, tasks: [0], seed: 1000, imageSize: 32, keep: 'success' as const, video: false };
-    const summary = await recordSuite({ ...base, suite: 'object', root: join(dir, 'ds'), policy: { type: 'expert', noise: 0.002, graspMiss: 1 } });
+    let steps = 0;
+    const summary = await recordSuite({ ...base, suite: 'object', root: join(dir, 'b'), policy: { type: 'expert', noise: 0.002, graspMiss: 1 }, onEpisode: (e) => (steps = e.steps) });
     expect(summary.episodes).toBe(1);
     expect(summary.retried).toBe(1);
-    const ds = await LeRobotDatasetReader.open(join(dir, 'ds'));
-    const ep = await ds.readEpisode(0);
-    // the hand closes twice: on nothing first (width ~0), then on the object
+    const ep = await (await LeRobotDatasetReader.open(join(dir, 'b'))).readEpisode(0);
     const width = Array.from({ length: ep.length }, (_, k) => ep.values['observation.state']![k * 8 + 7]!);
+    const grip = Array.from({ length: ep.length }, (_, k) => ep.values['action']![k * 7 + 6]!);
+    // it starts with the hand closed on nothing and the expert opening it; then one grasp, which holds
+    expect(width[0]).toBeLessThan(0.004);
+    expect(grip[0]).toBeGreaterThan(0.07);
     const closings = width.filter((w, k) => k > 0 && w < 0.075 && width[k - 1]! >= 0.075).length;
-    expect(closings).toBe(2);
-    expect(Math.min(...width)).toBeLessThan(0.004);
-    await expect(recordSuite({ ...base, suite: 'dual_arm', root: join(dir, 'ds2'), policy: { type: 'expert', graspMiss: 0.5 } })).rejects.toThrow(/only planned by the one-arm expert/);
+    expect(closings).toBe(1);
+    expect(Math.min(...width.slice(10))).toBeGreaterThan(0.03); // the can is held (0.064 m)
+    expect(summary.frames).toBe(ep.length);
+    expect(steps - ep.length).toBeGreaterThan(40); // the approach and the miss itself are not kept
+    await expect(recordSuite({ ...base, suite: 'dual_arm', root: join(dir, 'c'), policy: { type: 'expert', graspMiss: 0.5 } })).rejects.toThrow(/only planned by the one-arm expert/);
   }, 120_000);
 });
 

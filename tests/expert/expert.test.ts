@@ -109,12 +109,14 @@ describe('scripted expert through ControlLoop -> safety -> SimRobot', () => {
     const missed = await runExpertEpisode({ env, init: 0, maxSteps: 400, stopOnSuccess: false, noise: { graspMiss: 1 }, onTick });
     expect(missed.success).toBe(true);
     expect(singleArm(missed.status).retries).toBe(1); // only a pick's first attempt misses
+    expect(singleArm(missed.status).graspMiss).toBe('noticed');
     expect(closes).toHaveLength(2);
     expect(closes[0]!.width).toBeLessThan(0.004); // closed on nothing ...
     expect(closes[0]!.aboveTop).toBeGreaterThan(0.02); // ... above the box
     expect(closes[1]!.width).toBeGreaterThan(0.01); // the second grasp holds it
     const clean = await runExpertEpisode({ env, init: 0, maxSteps: 400, stopOnSuccess: false });
     expect(singleArm(clean.status).retries).toBe(0);
+    expect(singleArm(clean.status).graspMiss).toBe('none');
     expect(missed.steps - clean.steps).toBeGreaterThan(20); // the miss and the retry cost time
   });
 
