@@ -25,7 +25,7 @@ import { LeRobotDatasetWriter } from './lerobot-writer.ts';
 import type { RawImage } from '../../src/observation/types.ts';
 import type { RobotDescription } from '../../src/embodiment/description.ts';
 import { ArmatureError } from '../../src/errors.ts';
-import type { ExpertNoise } from '../expert/expert.ts';
+import type { ExpertNoise, ExpertStatus } from '../expert/expert.ts';
 
 export interface RecordOptions {
   suite: string;
@@ -58,14 +58,11 @@ export function expertNoise(p: { noise?: number; graspMiss?: number }): ExpertNo
   return { actionStd: n, graspStd: n / 2, ...(m > 0 ? { graspMiss: m } : {}) };
 }
 
-const missNoticed = (e: TaskExpert | null): boolean => {
-  const s = e?.status();
-  return s !== undefined && 'graspMiss' in s && s.graspMiss === 'noticed';
-};
-const missPlanned = (e: TaskExpert): boolean => {
+/** Where the one-arm expert's planned grasp miss stands ('none' for the two-arm expert, which plans none). */
+function graspMiss(e: TaskExpert): ExpertStatus['graspMiss'] {
   const s = e.status();
-  return 'graspMiss' in s && s.graspMiss !== 'none';
-};
+  return 'graspMiss' in s ? s.graspMiss : 'none';
+}
 
 /** The model `dir` drives first; the expert takes over at a step drawn uniformly from [fromStep, toStep]. */
 export interface HandoffPolicy {
@@ -157,17 +154,20 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
         imageSize: o.imageSize,
         seed: o.seed,
       });
+      const noise = o.policy.type === 'expert' ? expertNoise(o.policy) : undefined;
       const expert = model
         ? null
         : expertForTask({
           world: env.world,
           goal: t.task.goal,
           robot: tr,
-          noise: o.policy.type === 'expert' ? expertNoise(o.policy) : undefined,
+          noise,
           seed: o.seed + taskIndex,
           skipSatisfied: handoff !== null,
         });
       const policy: Policy = model ?? expert!;
+      // only a recording that asks for grasp misses looks at the expert's status every tick
+      const missing = expert !== null && (noise?.graspMiss ?? 0) > 0 ? expert : null;
       const embodiment = embodimentFor(policy, tr);
       const maxSteps = o.maxSteps ?? suite.maxSteps;
       // handoff: the step each attempt's model hands over at, from its own stream (layouts stay those of a plain recording)
@@ -201,7 +201,7 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
             const obs = await env.observe();
             const r = await loop.step(obs, tick);
             env.apply(r.command);
-            if (from < 0 && missNoticed(expert)) from = frames.length;
+            if (missing && from < 0 && graspMiss(missing) === 'noticed') from = frames.length;
             if (r.action) {
               const state = new Float32Array(names.length);
               state.set(obs.proprio.fields['joint_positions']!);
@@ -213,15 +213,16 @@ export async function recordSuite(o: RecordOptions): Promise<RecordSummary> {
           summary.attempts++;
           const retries = expert?.status().retries ?? 0;
           // a miss drawn but never reached (or never noticed) leaves nothing clean to keep
-          if (expert && missPlanned(expert) && from < 0) success = false;
+          if (missing && graspMiss(missing) !== 'none' && from < 0) success = false;
           if (success || o.keep === 'all') {
-            for (const f of from > 0 ? frames.slice(from) : frames) {
+            const recorded = from > 0 ? frames.slice(from) : frames;
+            for (const f of recorded) {
               await writer.addFrame({ values: { 'observation.state': f.state, action: f.action }, images: f.images, task: env.instruction });
             }
             await writer.saveEpisode();
             kept++;
             summary.episodes++;
-            summary.frames += from > 0 ? frames.length - from : frames.length;
+            summary.frames += recorded.length;
             if (retries > 0) summary.retried++;
           }
           o.onEpisode?.({ task: t.name, attempt, success, steps, kept, handoff: handoffOutcome, retries });
