@@ -15,6 +15,8 @@ export interface LoadPolicyOptions {
   steps?: number;
   /** sampler rti: how the warm start fills the rows the previous chunk did not cover (default: 'noise' for diffusion denoisers with per-position timesteps, else 'predict') */
   rtiTail?: RtiTail;
+  /** flow: scale of the source noise (default 1 = as trained) */
+  noiseScale?: number;
   seed?: number;
   /** universal_action: how to pick a codebook entry */
   selection?: TokenSelection;
@@ -42,6 +44,9 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
   if (opts.rtiTail !== undefined && !isRtiTail(opts.rtiTail)) {
     throw new ArmatureError('policy.rti_tail', `unknown RTI tail '${opts.rtiTail}'; choose one of ${RTI_TAILS.join(', ')}`);
   }
+  if (opts.noiseScale !== undefined && kind !== 'flow') {
+    throw new ArmatureError('policy.noise_scale', `a noise scale applies to flow policies (their samplers start from one noise draw); ${pkg.manifest.name} is ${kind}`);
+  }
   if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {
     throw new ArmatureError('policy.sampler', `--sampler applies to diffusion and flow policies; ${pkg.manifest.name} is ${kind}`);
   }
@@ -53,6 +58,6 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
     case 'diffusion':
       return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, rtiTail: opts.rtiTail, seed: opts.seed });
     case 'flow':
-      return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, rtiTail: opts.rtiTail, seed: opts.seed });
+      return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, rtiTail: opts.rtiTail, noiseScale: opts.noiseScale, seed: opts.seed });
   }
 }

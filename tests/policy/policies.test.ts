@@ -21,6 +21,20 @@ afterAll(async () => {
 });
 
 describe('every policy kind runs end to end on its shipped package', () => {
+  it('a flow policy with noise scale 0 samples the same chunk for every seed, in every mode; other kinds refuse the option', async () => {
+    const obs = example('flow-tiny');
+    for (const sampler of ['euler', 'truncated', 'rti']) {
+      const chunks = [];
+      for (const seed of [1, 2]) chunks.push(Array.from((await (await load('flow-tiny', { sampler, seed, noiseScale: 0 })).predictChunk(obs)).actions));
+      expect(chunks[0]).toEqual(chunks[1]);
+      const noisy = [];
+      for (const seed of [1, 2]) noisy.push(Array.from((await (await load('flow-tiny', { sampler, seed })).predictChunk(obs)).actions));
+      expect(noisy[0]).not.toEqual(noisy[1]);
+    }
+    await expect(load('flow-tiny', { noiseScale: -0.5 })).rejects.toThrow(/noise scale must be a finite number >= 0/);
+    await expect(load('diffusion-tiny', { noiseScale: 0 })).rejects.toThrow(/applies to flow policies/);
+  });
+
   it.each(['vla-chunk-tiny', 'uniact-tiny', 'diffusion-tiny', 'flow-tiny'])('%s returns a finite chunk of the manifest shape', async (name) => {
     const m = loadManifest(join(MODELS, name));
     const policy = await load(name);

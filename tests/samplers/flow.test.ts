@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integrateFlow, sampleFlow } from '../../src/policy/samplers/flow.ts';
+import { drawNoise, integrateFlow, sampleFlow } from '../../src/policy/samplers/flow.ts';
 import { SamplerError } from '../../src/policy/samplers/types.ts';
 import { Rng } from '../../src/util/random.ts';
 import { gaussianVelocity, maxAbsDiff, target } from './analytic.ts';
@@ -55,6 +55,26 @@ describe('flow matching (Euler)', () => {
     expect(m).toBeCloseTo(-0.2, 1);
     expect(Math.sqrt(s2 / Hb)).toBeGreaterThan(0.45);
     expect(Math.sqrt(s2 / Hb)).toBeLessThan(0.55);
+  });
+
+  it('a noise scale s maps N(mean, std^2) data to N(mean, (s std)^2); s = 0 returns the mean for any seed', async () => {
+    const Hb = 2000;
+    const mean = new Float32Array(Hb).fill(0.3);
+    const v = gaussianVelocity({ mean, std: 0.5 });
+    const spread = (x: Float32Array) => Math.sqrt(x.reduce((acc, y) => acc + (y - 0.3) ** 2, 0) / x.length);
+    const half = await sampleFlow({ velocity: v, steps: 50, rng: new Rng(4), horizon: Hb, actionDim: 1, noiseScale: 0.5 });
+    expect(spread(half.actions)).toBeGreaterThan(0.22);
+    expect(spread(half.actions)).toBeLessThan(0.28);
+    for (const seed of [1, 2]) {
+      const zero = await sampleFlow({ velocity: v, steps: 10, rng: new Rng(seed), horizon: Hb, actionDim: 1, noiseScale: 0 });
+      expect(spread(zero.actions)).toBeLessThan(1e-6);
+    }
+    // the draws are made at every scale: the same seed gives the same stream
+    const a = drawNoise(new Rng(7), new Float32Array(8), 0.25);
+    const b = drawNoise(new Rng(7), new Float32Array(8));
+    expect(maxAbsDiff(a, b.map((n) => n * 0.25))).toBeLessThan(1e-7);
+    expect(() => drawNoise(new Rng(1), new Float32Array(2), -1)).toThrow(/noise scale must be a finite number >= 0/);
+    expect(() => drawNoise(new Rng(1), new Float32Array(2), Number.NaN)).toThrow(SamplerError);
   });
 
   it('is deterministic for a seed', async () => {

@@ -29,6 +29,8 @@ export interface FlowOptions {
   rtiTime?: number;
   /** rti: how the warm start fills the rows the previous chunk did not cover (default 'predict', rti.ts) */
   rtiTail?: RtiTail;
+  /** scale of the source noise every mode starts from (default 1 = as trained; below 1 samples nearer the mode) */
+  noiseScale?: number;
   seed?: number;
 }
 
@@ -57,6 +59,7 @@ export class FlowPolicy implements Policy {
     const m = pkg.manifest;
     this.mode = opts.mode ?? 'euler';
     if (opts.rtiTail === 'noise') throw new SamplerError(`${m.name}: RTI tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'`);
+    if (opts.noiseScale !== undefined && !(opts.noiseScale >= 0 && Number.isFinite(opts.noiseScale))) throw new SamplerError(`${m.name}: noise scale must be a finite number >= 0 (1 = as trained), got ${opts.noiseScale}`);
     const meta = policyMetadata(m);
     // RTI warm-starts from what is left of the previous chunk as executed, so it replans after a quarter of it (as diffusion RTI)
     this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)), schedule: undefined } : meta;
@@ -116,6 +119,7 @@ export class FlowPolicy implements Policy {
         warmStartTime: this.opts.warmStartTime ?? 0.6,
         tolerance: this.opts.tolerance ?? 0.05,
         rng: this.rng,
+        noiseScale: this.opts.noiseScale,
       });
       ({ actions, nfe, exitIndex } = r);
     } else {
@@ -133,11 +137,12 @@ export class FlowPolicy implements Policy {
           steps: this.opts.steps ?? 3,
           tail: this.opts.rtiTail ?? 'predict',
           rng: this.rng,
+          noiseScale: this.opts.noiseScale,
         }));
       } else {
         // integrate in the last head's input buffer (makeChunk copies the result out)
         const out = this.exits[last]!.head.floatInput('actions');
-        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: velocity(last), steps: coldSteps, rng: this.rng, out }));
+        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: velocity(last), steps: coldSteps, rng: this.rng, out, noiseScale: this.opts.noiseScale }));
       }
       if (this.mode === 'rti') this.previous = { actions: actions.slice(), stamp: obs.stamp };
     }

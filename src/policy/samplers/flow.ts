@@ -35,6 +35,18 @@ export async function integrateFlow(o: IntegrateOptions): Promise<number> {
   return o.steps;
 }
 
+/**
+ * Fill x with the flow's source noise: standard normals times `scale` (1 = as trained; below 1
+ * samples nearer the mode, as a temperature does). The draws are made whatever the scale, so a
+ * seed gives the same stream at every scale.
+ */
+export function drawNoise(rng: Rng, x: Float32Array, scale = 1): Float32Array {
+  if (!(scale >= 0 && Number.isFinite(scale))) throw new SamplerError(`flow noise scale must be a finite number >= 0, got ${scale}`);
+  rng.fillNormal(x);
+  if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] *= scale;
+  return x;
+}
+
 /** x = (1 - t0) noise + t0 data: the flow-matching interpolant at t0, written into out. */
 export function interpolate(noise: Float32Array, data: Float32Array, t0: number, out: Float32Array): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = (1 - t0) * noise[i] + t0 * data[i];
@@ -51,6 +63,8 @@ export interface FlowOptions extends ChunkShape {
   warmStart?: { actions: Float32Array; t0: number };
   /** reuse this buffer for the result (length H*A) */
   out?: Float32Array;
+  /** scale of the source noise (default 1), see drawNoise */
+  noiseScale?: number;
 }
 
 /** Sample a chunk by flow matching; nfe = steps. */
@@ -58,7 +72,7 @@ export async function sampleFlow(o: FlowOptions): Promise<SampleResult> {
   const size = chunkSize(o, 'flow');
   const x = o.out ?? new Float32Array(size);
   checkChunk(x, size, 'flow out');
-  o.rng.fillNormal(x);
+  drawNoise(o.rng, x, o.noiseScale);
   let t0 = 0;
   if (o.warmStart) {
     checkChunk(o.warmStart.actions, size, 'flow warm-start actions');

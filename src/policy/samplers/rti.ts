@@ -32,7 +32,7 @@
  */
 import type { Rng } from '../../util/random.ts';
 import { runDdim } from './ddim.ts';
-import { integrateFlow, interpolate } from './flow.ts';
+import { drawNoise, integrateFlow, interpolate } from './flow.ts';
 import { addNoise, alphaBarAt, ddimTimesteps, ddimUpdate, ddimUpdateRows, type NoiseSchedule } from './schedule.ts';
 import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
 
@@ -231,6 +231,8 @@ export interface RtiFlowOptions extends WarmStartCommon {
   steps: number;
   /** the uncovered rows: 'repeat' (default) or 'predict' (x1 = z + v(z, 0), one extra call); a flow head takes one time per chunk, so no 'noise' */
   tail?: RtiTail;
+  /** scale of the source noise (default 1), see drawNoise */
+  noiseScale?: number;
 }
 
 /** Warm-started flow matching from the shifted previous chunk; nfe = steps (+1 with tail 'predict'). */
@@ -246,12 +248,12 @@ export async function sampleRtiFlow(o: RtiFlowOptions): Promise<SampleResult> {
   const from = Math.max(0, o.horizon - o.shift) * o.actionDim;
   if (tail === 'predict' && from < size) {
     // one Euler step over the whole flow: the one-step estimate of the chunk
-    o.rng.fillNormal(x);
+    drawNoise(o.rng, x, o.noiseScale);
     const v = checkOutputLength(await o.velocity(x, 0), size, 'velocity field');
     for (let i = from; i < size; i++) guess[i] = x[i]! + v[i]!;
     extra = 1;
   }
-  o.rng.fillNormal(x);
+  drawNoise(o.rng, x, o.noiseScale);
   interpolate(x, guess, o.t0, x);
   const nfe = await integrateFlow({ velocity: o.velocity, x, t0: o.t0, steps: o.steps, horizon: o.horizon, actionDim: o.actionDim });
   return { actions: x, nfe: nfe + extra };

@@ -7,7 +7,7 @@
  * actions agree with the previous exit's within `tolerance`, or at the last exit.
  */
 import type { Rng } from '../../util/random.ts';
-import { integrateFlow, interpolate } from './flow.ts';
+import { drawNoise, integrateFlow, interpolate } from './flow.ts';
 import { chunkSize, SamplerError, type ChunkShape, type VelocityField } from './types.ts';
 
 export interface FlowExit {
@@ -33,6 +33,8 @@ export interface EarlyExitOptions extends ChunkShape {
   warmSteps?: number;
   /** seeded noise source: H*A normals for exit 0, then H*A fresh normals per later exit */
   rng: Rng;
+  /** scale of every exit's source noise (default 1), see drawNoise */
+  noiseScale?: number;
 }
 
 export interface EarlyExitResult {
@@ -71,13 +73,13 @@ export async function sampleWithEarlyExit(o: EarlyExitOptions): Promise<EarlyExi
   let cur = new Float32Array(size);
   const first = o.exits[0];
   if (first.prepare) await first.prepare();
-  o.rng.fillNormal(prev);
+  drawNoise(o.rng, prev, o.noiseScale);
   let nfe = await integrateFlow({ ...shape, velocity: first.velocity, x: prev, t0: 0, steps: o.steps });
   const disagreements: number[] = [];
   for (let e = 1; e < o.exits.length; e++) {
     const exit = o.exits[e];
     if (exit.prepare) await exit.prepare();
-    o.rng.fillNormal(cur);
+    drawNoise(o.rng, cur, o.noiseScale);
     interpolate(cur, prev, t0, cur);
     nfe += await integrateFlow({ ...shape, velocity: exit.velocity, x: cur, t0, steps: warmSteps });
     const d = disagreement(cur, prev, metric);
