@@ -65,6 +65,8 @@ class FlowConfig:
     #: actions per chunk, and blend_steps > 0 blends into each new chunk over that many ticks
     execute_length: int = EXECUTE_LENGTH
     blend_steps: int = 0
+    #: scale of the source noise the runtime samples from (manifest flow.noise_scale; 1 = as trained)
+    noise_scale: float = 1.0
 
 
 class FlowPolicy(nn.Module):
@@ -112,7 +114,7 @@ def export_flow_package(model: FlowPolicy, out_dir: Path, *, name: str, cfg: Flo
     m = mf.manifest(name=name, kind="flow", description=description, trained=trained, chunk_length=cfg.horizon,
                     cameras=[mf.camera(n, i, size=cfg.image_size, pixels=PIXELS) for n, i in CAMERAS],
                     embodiments={"franka": franka_ee_embodiment(state_stats, action_stats)}, graphs=graphs,
-                    flow={"exits": exits, "steps": STEPS})
+                    flow={"exits": exits, "steps": STEPS, **({"noise_scale": cfg.noise_scale} if cfg.noise_scale != 1.0 else {})})
     m["language"] = mf.language(max_length=cfg.max_length)
     m["execute_length"] = cfg.execute_length
     if cfg.blend_steps > 0:

@@ -173,6 +173,8 @@ const flowSpec = z.object({
     .min(1),
   /** integration steps from t = 0 (noise) to t = 1 (actions) for a cold start */
   steps: z.number().int().positive(),
+  /** scale of the source noise the runtime samples from unless the caller chooses (default 1 = as trained) */
+  noise_scale: z.number().nonnegative().finite().optional(),
 });
 
 const universalActionSpec = z.object({

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadPolicy, policyFromPackage } from '../../src/policy/load.ts';
-import { loadModelPackage } from '../../src/policy/model-package.ts';
+import { loadModelPackage, releasePackage } from '../../src/policy/model-package.ts';
 import { loadManifest } from '../../src/policy/manifest.ts';
 import { loadObservationFile } from '../../src/observation/example.ts';
 import type { Policy } from '../../src/policy/types.ts';
@@ -32,6 +32,13 @@ describe('every policy kind runs end to end on its shipped package', () => {
       expect(noisy[0]).not.toEqual(noisy[1]);
     }
     await expect(load('flow-tiny', { noiseScale: -0.5 })).rejects.toThrow(/noise scale must be a finite number >= 0/);
+    // a package may set its own default (manifest flow.noise_scale); the caller's option wins
+    const pkg = await loadModelPackage(join(MODELS, 'flow-tiny'));
+    const quiet = { ...pkg, manifest: { ...pkg.manifest, flow: { ...pkg.manifest.flow!, noise_scale: 0 } } };
+    const sample = async (opts: { seed: number; noiseScale?: number }) => Array.from((await policyFromPackage(quiet, opts).predictChunk(obs)).actions);
+    expect(await sample({ seed: 1 })).toEqual(await sample({ seed: 2 }));
+    expect(await sample({ seed: 1, noiseScale: 1 })).not.toEqual(await sample({ seed: 2, noiseScale: 1 }));
+    await releasePackage(pkg);
     await expect(load('diffusion-tiny', { noiseScale: 0 })).rejects.toThrow(/applies to flow policies/);
   });
 

@@ -29,7 +29,7 @@ export interface FlowOptions {
   rtiTime?: number;
   /** rti: how the warm start fills the rows the previous chunk did not cover (default 'predict', rti.ts) */
   rtiTail?: RtiTail;
-  /** scale of the source noise every mode starts from (default 1 = as trained; below 1 samples nearer the mode) */
+  /** scale of the source noise every mode starts from (default: manifest flow.noise_scale, else 1 = as trained; below 1 samples nearer the mode) */
   noiseScale?: number;
   seed?: number;
 }
@@ -47,6 +47,7 @@ export class FlowPolicy implements Policy {
   private readonly velocities: Array<{ inline: VelocityField; background: VelocityField }>;
   private rng: Rng;
   private readonly seed: number;
+  private readonly noiseScale: number;
   private readonly horizon: number;
   private readonly actionDim: number;
   private readonly gripperDims: readonly number[];
@@ -59,7 +60,8 @@ export class FlowPolicy implements Policy {
     const m = pkg.manifest;
     this.mode = opts.mode ?? 'euler';
     if (opts.rtiTail === 'noise') throw new SamplerError(`${m.name}: RTI tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'`);
-    if (opts.noiseScale !== undefined && !(opts.noiseScale >= 0 && Number.isFinite(opts.noiseScale))) throw new SamplerError(`${m.name}: noise scale must be a finite number >= 0 (1 = as trained), got ${opts.noiseScale}`);
+    this.noiseScale = opts.noiseScale ?? m.flow!.noise_scale ?? 1;
+    if (!(this.noiseScale >= 0 && Number.isFinite(this.noiseScale))) throw new SamplerError(`${m.name}: noise scale must be a finite number >= 0 (1 = as trained), got ${this.noiseScale}`);
     const meta = policyMetadata(m);
     // RTI warm-starts from what is left of the previous chunk as executed, so it replans after a quarter of it (as diffusion RTI)
     this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)), schedule: undefined } : meta;
@@ -119,7 +121,7 @@ export class FlowPolicy implements Policy {
         warmStartTime: this.opts.warmStartTime ?? 0.6,
         tolerance: this.opts.tolerance ?? 0.05,
         rng: this.rng,
-        noiseScale: this.opts.noiseScale,
+        noiseScale: this.noiseScale,
       });
       ({ actions, nfe, exitIndex } = r);
     } else {
@@ -137,12 +139,12 @@ export class FlowPolicy implements Policy {
           steps: this.opts.steps ?? 3,
           tail: this.opts.rtiTail ?? 'predict',
           rng: this.rng,
-          noiseScale: this.opts.noiseScale,
+          noiseScale: this.noiseScale,
         }));
       } else {
         // integrate in the last head's input buffer (makeChunk copies the result out)
         const out = this.exits[last]!.head.floatInput('actions');
-        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: velocity(last), steps: coldSteps, rng: this.rng, out, noiseScale: this.opts.noiseScale }));
+        ({ actions, nfe } = await sampleFlow({ ...shape, velocity: velocity(last), steps: coldSteps, rng: this.rng, out, noiseScale: this.noiseScale }));
       }
       if (this.mode === 'rti') this.previous = { actions: actions.slice(), stamp: obs.stamp };
     }
