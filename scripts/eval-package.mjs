@@ -10,9 +10,11 @@
  *        --samplers default,streaming --episodes 10 [--workers 2] [--collect-only]
  *   node scripts/eval-package.mjs uniact-small --robot universal_robots/ur5e --episodes 10
  *   node scripts/eval-package.mjs flow-base --samplers truncated --schedule replan --replan 8
+ *   node scripts/eval-package.mjs flow-base --samplers truncated --noise-scale 1
  *
  * --schedule / --replan / --blend-steps choose chunk execution over the package's own (folder
- * suffix e.g. -replan-r8); runs record the schedule they ran with.
+ * suffix e.g. -replan-r8), --noise-scale a flow package's sampling noise scale (suffix -ns1); runs
+ * record what they ran with.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -41,7 +43,9 @@ const robot = opt('--robot', null);
 const schedule = opt('--schedule', null);
 const replan = opt('--replan', null);
 const blendSteps = opt('--blend-steps', null);
-const scheduleTag = [schedule, replan ? `r${replan}` : null, blendSteps ? `b${blendSteps}` : null].filter(Boolean).join('-');
+/** flow: sampling noise scale over the package's own */
+const noiseScale = opt('--noise-scale', null);
+const scheduleTag = [schedule, replan ? `r${replan}` : null, blendSteps ? `b${blendSteps}` : null, noiseScale !== null ? `ns${noiseScale}` : null].filter(Boolean).join('-');
 const pkg = path.join(ROOT, 'models', name);
 const evalDir = path.join(pkg, 'eval');
 
@@ -56,6 +60,7 @@ if (!args.includes('--collect-only')) {
       if (schedule) cli.push('--schedule', schedule);
       if (replan) cli.push('--replan', replan);
       if (blendSteps) cli.push('--blend-steps', blendSteps);
+      if (noiseScale !== null) cli.push('--noise-scale', noiseScale);
       process.stderr.write(`$ node ${cli.join(' ')}\n`);
       const r = spawnSync(process.execPath, cli, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       if (r.status !== 0) process.exit(r.status ?? 1);
@@ -74,6 +79,8 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
     robot: r.config?.robot ?? null,
     steps: r.config?.policy?.steps ?? null,
     ...(r.config?.policy?.rtiTail ? { rti_tail: r.config.policy.rtiTail } : {}),
+    // flow sampling noise scale chosen over the package's (absent: the package's own at the time of the run)
+    ...(r.config?.policy?.noiseScale !== undefined ? { noise_scale: r.config.policy.noiseScale } : {}),
     // chunk execution chosen over the package's (absent: the package's own at the time of the run)
     ...(r.config?.schedule ? { schedule: r.config.schedule } : {}),
     ...(r.config?.replan ? { replan: r.config.replan } : {}),
@@ -95,4 +102,4 @@ const summary = {
   runs,
 };
 writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
-for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}${r.schedule ? ` ${r.schedule.mode ?? ''}` : ''}${r.replan ? ` r${r.replan}` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}${r.schedule ? ` ${r.schedule.mode ?? ''}` : ''}${r.replan ? ` r${r.replan}` : ''}${r.noise_scale !== undefined ? ` ns${r.noise_scale}` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);

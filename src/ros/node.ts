@@ -53,6 +53,7 @@ export const NODE_PARAMETERS = {
   joint_jump_threshold_rad: { default: 0.3, description: 'latch a hold when a joint moves more than this between samples, rad', range: { from: 0.001, to: 10 } },
   sampler: { default: '', description: 'diffusion/flow sampling mode (empty: the manifest default)' },
   seed: { default: 0, integer: true, description: 'sampler seed' },
+  noise_scale: { default: -1, description: "flow: scale of the sampler's source noise (negative = the model's, else 1 = as trained)" },
   schedule_mode: { default: '', description: `chunk schedule: ${SCHEDULE_MODES.join(' | ')} (empty: the model's, else replan)` },
   actions_per_chunk: { default: 0, integer: true, description: "actions executed per chunk before replanning (0 = the model's execute length, else its whole chunk)", range: { from: 0, to: 10000 } },
   blend_steps: { default: -1, integer: true, description: "blend mode: ticks to ramp from the old plan to the new chunk (-1 = the model's, else 0)", range: { from: -1, to: 10000 } },
@@ -212,7 +213,7 @@ export class ArmatureNode {
     if (!this.#policy) {
       if (!p.model_dir) throw new RosError('ros.parameter', "parameter 'model_dir' is empty: set it to a model package directory (e.g. models/vla-chunk-tiny)");
       const { loadPolicy } = await import('../policy/load.ts');
-      this.#policy = await loadPolicy(p.model_dir, { ...(p.sampler ? { sampler: p.sampler } : {}), seed: p.seed });
+      this.#policy = await loadPolicy(p.model_dir, { ...(p.sampler ? { sampler: p.sampler } : {}), ...(p.noise_scale >= 0 ? { noiseScale: p.noise_scale } : {}), seed: p.seed });
     }
     const meta = this.#policy.metadata;
     this.#embodiment = p.embodiment || Object.keys(meta.embodiments)[0]!;

@@ -99,3 +99,17 @@ describe('ArmatureNode chunk schedule: parameters over the model package', () =>
     await expect(configured({ schedule_mode: 'average' })).rejects.toThrow(/schedule_mode 'average'\): schedule mode 'average' is unknown: use one of replan, ensemble, blend/);
   });
 });
+
+describe('ArmatureNode sampling parameters', () => {
+  it("noise_scale reaches the policy it loads: refused for a chunk-regression model, left to the model when negative", async () => {
+    const prepared = async (noise_scale: number) => {
+      const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, noise_scale } }), log: () => {} });
+      await node.prepare();
+      return node;
+    };
+    await expect(prepared(0.5)).rejects.toThrow(/noise scale applies to flow policies/);
+    const node = await prepared(-1);
+    expect(node.params.noise_scale).toBe(-1);
+    await node.close();
+  });
+});
