@@ -79,14 +79,15 @@ export class EvalWorker {
         seed: episodeSeed(this.config.seed, spec),
       });
     const cameras = env.taskRobot.cameras;
+    const embodiment = embodimentFor(policy, env.taskRobot);
     return runEpisode(
       {
         env,
         policy,
         robot: env.taskRobot.description,
-        embodiment: embodimentFor(policy, env.taskRobot),
+        embodiment,
         videoCamera: cameras.includes('agentview') ? 'agentview' : (cameras[0] ?? 'agentview'),
-        schedule: evalSchedule(this.config, policy, embodimentFor(policy, env.taskRobot)),
+        schedule: evalSchedule(this.config, policy, embodiment),
         maxSteps: this.config.maxSteps ?? this.suiteMaxSteps,
         out: this.config.out,
         fps: 20,
