@@ -10,7 +10,7 @@ import type { ActionChunk, InferOptions, Policy } from '../types.ts';
 import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type ModelPackage } from '../model-package.ts';
 import { actionsSince, inBackground, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
-import { sampleFlow, sampleRtiFlow, sampleWithEarlyExit, SamplerError, type RtiTail, type VelocityField } from '../samplers/index.ts';
+import { checkNoiseScale, sampleFlow, sampleRtiFlow, sampleWithEarlyExit, SamplerError, type RtiTail, type VelocityField } from '../samplers/index.ts';
 import type { OnnxGraph } from '../onnx-graph.ts';
 import type { EmbodimentSpec } from '../manifest.ts';
 
@@ -60,8 +60,7 @@ export class FlowPolicy implements Policy {
     const m = pkg.manifest;
     this.mode = opts.mode ?? 'euler';
     if (opts.rtiTail === 'noise') throw new SamplerError(`${m.name}: RTI tail 'noise' needs per-position noise levels, which a flow head (one time per chunk) does not take; use 'predict' or 'repeat'`);
-    this.noiseScale = opts.noiseScale ?? m.flow!.noise_scale ?? 1;
-    if (!(this.noiseScale >= 0 && Number.isFinite(this.noiseScale))) throw new SamplerError(`${m.name}: noise scale must be a finite number >= 0 (1 = as trained), got ${this.noiseScale}`);
+    this.noiseScale = checkNoiseScale(opts.noiseScale ?? m.flow!.noise_scale ?? 1, m.name);
     const meta = policyMetadata(m);
     // RTI warm-starts from what is left of the previous chunk as executed, so it replans after a quarter of it (as diffusion RTI)
     this.metadata = this.mode === 'rti' ? { ...meta, executeLength: Math.min(meta.executeLength ?? m.chunk_length, rtiExecuteLength(m.chunk_length)), schedule: undefined } : meta;

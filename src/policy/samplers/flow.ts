@@ -41,10 +41,16 @@ export async function integrateFlow(o: IntegrateOptions): Promise<number> {
  * seed gives the same stream at every scale.
  */
 export function drawNoise(rng: Rng, x: Float32Array, scale = 1): Float32Array {
-  if (!(scale >= 0 && Number.isFinite(scale))) throw new SamplerError(`flow noise scale must be a finite number >= 0, got ${scale}`);
+  checkNoiseScale(scale, 'flow');
   rng.fillNormal(x);
   if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] *= scale;
   return x;
+}
+
+/** Reject a noise scale that is not a finite number >= 0; `who` names the sampler or package. */
+export function checkNoiseScale(scale: number, who: string): number {
+  if (!(scale >= 0 && Number.isFinite(scale))) throw new SamplerError(`${who}: noise scale must be a finite number >= 0 (1 = as trained), got ${scale}`);
+  return scale;
 }
 
 /** x = (1 - t0) noise + t0 data: the flow-matching interpolant at t0, written into out. */
