@@ -9,8 +9,9 @@ NAME = "flow-small"
 
 def config(vocab_size: int) -> FlowConfig:
     # execution chosen on validation layouts (seed 9000, not the fixed init states): blending into each
-    # new chunk every 4 actions beat execute-8-then-replan on all four suites (flow-base/experiments/schedule/)
-    return FlowConfig(vocab_size=vocab_size, execute_length=4, blend_steps=4)
+    # new chunk every 4 actions beat execute-8-then-replan on all four suites (flow-base/experiments/schedule/),
+    # and so did sampling from a quarter of the trained noise (flow-base/experiments/noise-scale/)
+    return FlowConfig(vocab_size=vocab_size, execute_length=4, blend_steps=4, noise_scale=0.25)
 
 
 __all__ = ["NAME", "config", "FlowPolicy"]
