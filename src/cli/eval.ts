@@ -146,7 +146,7 @@ export function registerEvalCommand(program: Command): void {
       const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.noiseScale !== undefined ? `n${o.noiseScale}` : undefined, o.schedule, o.blendSteps !== undefined ? `b${o.blendSteps}` : undefined, o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
+      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.noiseScale !== undefined ? `ns${o.noiseScale}` : undefined, o.schedule, o.blendSteps !== undefined ? `b${o.blendSteps}` : undefined, o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);

@@ -15,7 +15,7 @@ export interface LoadPolicyOptions {
   steps?: number;
   /** sampler rti: how the warm start fills the rows the previous chunk did not cover (default: 'noise' for diffusion denoisers with per-position timesteps, else 'predict') */
   rtiTail?: RtiTail;
-  /** flow: scale of the source noise (default 1 = as trained) */
+  /** flow: scale of the source noise (default: the package's flow.noise_scale, else 1 = as trained) */
   noiseScale?: number;
   seed?: number;
   /** universal_action: how to pick a codebook entry */
