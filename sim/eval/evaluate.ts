@@ -32,7 +32,7 @@ export function outcomeConfig(config: Omit<EvalConfig, 'out'>, modelSha256?: str
   const p = config.policy;
   const policy =
     p.type === 'model'
-      ? { type: 'model', sampler: p.sampler ?? null, steps: p.steps ?? null, ...(p.rtiTail ? { rti_tail: p.rtiTail } : {}), ...(p.noiseScale !== undefined ? { noise_scale: p.noiseScale } : {}), model_sha256: modelSha256 ?? modelFingerprint(p.dir) }
+      ? { type: 'model', sampler: p.sampler ?? null, steps: p.steps ?? null, ...(p.rtiTail ? { rti_tail: p.rtiTail } : {}), ...(p.noiseScale !== undefined ? { noise_scale: p.noiseScale } : {}), ...(p.eta !== undefined ? { eta: p.eta } : {}), model_sha256: modelSha256 ?? modelFingerprint(p.dir) }
       : { type: 'expert', noise: p.noise ?? 0 };
   return { suite: config.suite, policy, replan: config.replan ?? null, seed: config.seed, imageSize: config.imageSize, maxSteps: config.maxSteps ?? null, robot: config.robot ?? null, ...(config.schedule ? { schedule: config.schedule } : {}), ...(config.layouts !== undefined ? { layouts: config.layouts } : {}) };
 }

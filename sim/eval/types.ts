@@ -6,7 +6,7 @@ import type { ScheduleOverrides } from '../../src/schedule/create.ts';
 export type EvalSchedule = Omit<ScheduleOverrides, 'actionsPerChunk'>;
 
 /** Which policy drives the episodes. */
-export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiTail?: RtiTail; noiseScale?: number } | { type: 'expert'; noise?: number };
+export type PolicySource = { type: 'model'; dir: string; sampler?: string; steps?: number; rtiTail?: RtiTail; noiseScale?: number; eta?: number } | { type: 'expert'; noise?: number };
 
 export interface EvalConfig {
   suite: string;

@@ -34,7 +34,7 @@ export class EvalWorker {
     this.suiteMaxSteps = suite.maxSteps;
     for (const t of suite.tasks) this.tasks.set(t.name, t);
     const p = this.config.policy;
-    if (p.type === 'model') this.model = await loadPolicy(p.dir, { sampler: p.sampler, steps: p.steps, rtiTail: p.rtiTail, noiseScale: p.noiseScale, seed: this.config.seed });
+    if (p.type === 'model') this.model = await loadPolicy(p.dir, { sampler: p.sampler, steps: p.steps, rtiTail: p.rtiTail, noiseScale: p.noiseScale, eta: p.eta, seed: this.config.seed });
   }
 
   private async envFor(task: string): Promise<{ env: TaskEnv; policy: Policy | null }> {

@@ -74,6 +74,7 @@ interface EvalCliOptions {
   steps?: number;
   rtiTail?: RtiTail;
   noiseScale?: number;
+  eta?: number;
   episodes: number;
   workers: number;
   tasks?: string;
@@ -115,6 +116,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--steps <n>', 'denoising / integration steps', int)
     .option('--rti-tail <how>', "--sampler rti, rows the previous chunk did not cover: 'repeat' its last action (RTI-DP), 'noise' (diffusion with per-position timesteps; their default), 'predict' (one-step estimate; the default elsewhere)", parseRtiTail)
     .option('--noise-scale <s>', 'flow: scale of the source noise (1 = as trained; below 1 samples nearer the mode)', Number.parseFloat)
+    .option('--eta <x>', 'diffusion ddim/streaming/rti: DDIM eta (0 = deterministic, 1 = DDPM-like variance; default 1 for streaming, else 0)', Number.parseFloat)
     .option('--episodes <n>', 'fixed init states per task (0..n-1)', int, 50)
     .option('--workers <n>', 'worker processes (0 = in this process)', int, 2)
     .option('--tasks <ranges>', 'task indices, e.g. 0-4,7 (default: all)')
@@ -146,14 +148,14 @@ export function registerEvalCommand(program: Command): void {
       const robot = o.robot ?? (o.model ? await modelRobot(resolve(o.model), o.suite) : undefined);
       const policyName = o.model ? o.model.replace(/\/+$/, '').split('/').pop()! : 'expert';
       // the default folder names what changes outcomes, so runs of other settings do not collide
-      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.noiseScale !== undefined ? `ns${o.noiseScale}` : undefined, o.schedule, o.blendSteps !== undefined ? `b${o.blendSteps}` : undefined, o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
+      const variant = [o.sampler, o.rtiTail, o.steps !== undefined ? `k${o.steps}` : undefined, o.noiseScale !== undefined ? `ns${o.noiseScale}` : undefined, o.eta !== undefined ? `eta${o.eta}` : undefined, o.schedule, o.blendSteps !== undefined ? `b${o.blendSteps}` : undefined, o.ensembleDecay !== undefined ? `d${o.ensembleDecay}` : undefined, o.replan !== undefined ? `r${o.replan}` : undefined, robot?.replace(/\//g, '_'), o.seed ? `s${o.seed}` : undefined, o.layouts !== undefined ? `val${o.layouts}` : undefined]
         .filter((v) => v !== undefined)
         .join('-');
       const out = resolve(o.out ?? `out/eval/${o.suite}-${policyName}${variant ? `-${variant}` : ''}`);
       const summary = await evaluate(
         {
           suite: o.suite,
-          policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler, steps: o.steps, rtiTail: o.rtiTail, noiseScale: o.noiseScale } : { type: 'expert', noise: o.noise },
+          policy: o.model ? { type: 'model', dir: resolve(o.model), sampler: o.sampler, steps: o.steps, rtiTail: o.rtiTail, noiseScale: o.noiseScale, eta: o.eta } : { type: 'expert', noise: o.noise },
           episodes: o.episodes,
           tasks: o.tasks ? parseRanges(o.tasks) : undefined,
           shard,

@@ -10,6 +10,7 @@ interface SimCliOptions {
   embodiment?: string;
   sampler?: string;
   noiseScale?: number;
+  eta?: number;
   steps: number;
   seed: number;
   replan?: number;
@@ -37,6 +38,7 @@ export function registerSimCommand(program: Command): void {
     .option('--embodiment <name>', "the policy's embodiment to act as (default: its first)")
     .option('--sampler <mode>', 'diffusion/flow sampling mode')
     .option('--noise-scale <s>', "flow: scale of the sampler's source noise (default: the model's)", Number.parseFloat)
+    .option('--eta <x>', "diffusion ddim/streaming/rti: DDIM eta (default: 1 for streaming, else 0)", Number.parseFloat)
     .option('--steps <n>', 'policy ticks to run', int, 200)
     .option('--seed <n>', 'seed for physics noise and samplers', int, 0)
     .option('--replan <n>', "actions executed per chunk before replanning (default: the model's execute length)", int)
@@ -68,7 +70,7 @@ async function simRos(o: SimCliOptions): Promise<void> {
       // a learned policy sees rendered cameras, as in plain `armature sim`
       render: o.model !== undefined,
       imageSize: o.imageSize,
-      parameters: { ...(o.embodiment ? { embodiment: o.embodiment } : {}), ...(o.sampler ? { sampler: o.sampler } : {}), ...(o.noiseScale !== undefined ? { noise_scale: o.noiseScale } : {}), ...(o.replan ? { actions_per_chunk: o.replan } : {}) },
+      parameters: { ...(o.embodiment ? { embodiment: o.embodiment } : {}), ...(o.sampler ? { sampler: o.sampler } : {}), ...(o.noiseScale !== undefined ? { noise_scale: o.noiseScale } : {}), ...(o.eta !== undefined ? { eta: o.eta } : {}), ...(o.replan ? { actions_per_chunk: o.replan } : {}) },
       ...(o.instruction ? { instruction: o.instruction } : {}),
       ...(o.recordBag ? { recordBag: o.recordBag } : {}),
     });
@@ -126,7 +128,7 @@ async function simulate(o: SimCliOptions): Promise<void> {
   const preset = scenePreset(o.scene);
   const robotDesc = loadRobot(preset.robot);
   const policy = o.model
-    ? await (await import('../policy/load.ts')).loadPolicy(o.model, { sampler: o.sampler, noiseScale: o.noiseScale, seed: o.seed })
+    ? await (await import('../policy/load.ts')).loadPolicy(o.model, { sampler: o.sampler, noiseScale: o.noiseScale, eta: o.eta, seed: o.seed })
     : new JointSweepPolicy(robotDesc, { rateHz: 20 });
   const embodiment = o.embodiment ?? Object.keys(policy.metadata.embodiments)[0]!;
   const actionSpec = policy.metadata.embodiments[embodiment];

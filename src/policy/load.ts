@@ -17,6 +17,8 @@ export interface LoadPolicyOptions {
   rtiTail?: RtiTail;
   /** flow: scale of the source noise (default: the package's flow.noise_scale, else 1 = as trained) */
   noiseScale?: number;
+  /** diffusion: DDIM eta for the ddim, streaming and rti samplers (0 = deterministic, 1 = DDPM-like variance; default STREAMING_ETA for streaming, else 0) */
+  eta?: number;
   seed?: number;
   /** universal_action: how to pick a codebook entry */
   selection?: TokenSelection;
@@ -47,6 +49,9 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
   if (opts.noiseScale !== undefined && kind !== 'flow') {
     throw new ArmatureError('policy.noise_scale', `a noise scale applies to flow policies (their samplers start from one noise draw); ${pkg.manifest.name} is ${kind}`);
   }
+  if (opts.eta !== undefined && kind !== 'diffusion') {
+    throw new ArmatureError('policy.eta', `DDIM eta applies to diffusion policies; ${pkg.manifest.name} is ${kind}`);
+  }
   if ((kind === 'chunk_regression' || kind === 'universal_action') && opts.sampler !== undefined) {
     throw new ArmatureError('policy.sampler', `--sampler applies to diffusion and flow policies; ${pkg.manifest.name} is ${kind}`);
   }
@@ -56,7 +61,7 @@ export function policyFromPackage(pkg: ModelPackage, opts: LoadPolicyOptions = {
     case 'universal_action':
       return new UniversalActionPolicy(pkg, { selection: opts.selection });
     case 'diffusion':
-      return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, rtiTail: opts.rtiTail, seed: opts.seed });
+      return new DiffusionPolicy(pkg, { mode: checkMode<DiffusionMode>(kind, opts.sampler, DIFFUSION_MODES), steps: opts.steps, rtiTail: opts.rtiTail, eta: opts.eta, seed: opts.seed });
     case 'flow':
       return new FlowPolicy(pkg, { mode: checkMode<FlowMode>(kind, opts.sampler, FLOW_MODES), steps: opts.steps, rtiTail: opts.rtiTail, noiseScale: opts.noiseScale, seed: opts.seed });
   }

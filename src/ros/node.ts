@@ -54,6 +54,7 @@ export const NODE_PARAMETERS = {
   sampler: { default: '', description: 'diffusion/flow sampling mode (empty: the manifest default)' },
   seed: { default: 0, integer: true, description: 'sampler seed' },
   noise_scale: { default: -1, description: "flow: scale of the sampler's source noise (negative = the model's, else 1 = as trained)" },
+  eta: { default: -1, description: "diffusion ddim/streaming/rti: DDIM eta (negative = the sampler's default: 1 for streaming, else 0)" },
   schedule_mode: { default: '', description: `chunk schedule: ${SCHEDULE_MODES.join(' | ')} (empty: the model's, else replan)` },
   actions_per_chunk: { default: 0, integer: true, description: "actions executed per chunk before replanning (0 = the model's execute length, else its whole chunk)", range: { from: 0, to: 10000 } },
   blend_steps: { default: -1, integer: true, description: "blend mode: ticks to ramp from the old plan to the new chunk (-1 = the model's, else 0)", range: { from: -1, to: 10000 } },
@@ -213,7 +214,7 @@ export class ArmatureNode {
     if (!this.#policy) {
       if (!p.model_dir) throw new RosError('ros.parameter', "parameter 'model_dir' is empty: set it to a model package directory (e.g. models/vla-chunk-tiny)");
       const { loadPolicy } = await import('../policy/load.ts');
-      this.#policy = await loadPolicy(p.model_dir, { ...(p.sampler ? { sampler: p.sampler } : {}), ...(p.noise_scale >= 0 ? { noiseScale: p.noise_scale } : {}), seed: p.seed });
+      this.#policy = await loadPolicy(p.model_dir, { ...(p.sampler ? { sampler: p.sampler } : {}), ...(p.noise_scale >= 0 ? { noiseScale: p.noise_scale } : {}), ...(p.eta >= 0 ? { eta: p.eta } : {}), seed: p.seed });
     }
     const meta = this.#policy.metadata;
     this.#embodiment = p.embodiment || Object.keys(meta.embodiments)[0]!;

@@ -137,6 +137,28 @@ describe('every policy kind runs end to end on its shipped package', () => {
     expect(rti.metadata.executeLength).toBe(rti.metadata.horizon / 4);
   });
 
+  it('diffusion eta adds seeded variance to ddim, streaming and rti; ddpm and other kinds refuse it', async () => {
+    const obs = example('diffusion-tiny');
+    const later = { ...obs, stamp: obs.stamp + 0.4 };
+    // two calls: the second is a warm step for streaming and rti
+    const run = async (sampler: string, eta: number | undefined, seed: number) => {
+      const p = await load('diffusion-tiny', { sampler, eta, seed });
+      await p.predictChunk(obs);
+      return Array.from((await p.predictChunk(later)).actions);
+    };
+    for (const sampler of ['ddim', 'streaming', 'rti']) {
+      // eta 1 draws fresh noise in every update: streaming's default (SDP's ancestral buffer), else eta 0
+      expect(await run(sampler, sampler === 'streaming' ? 1 : 0, 5)).toEqual(await run(sampler, undefined, 5));
+      const stochastic = await run(sampler, 1, 5);
+      expect(stochastic.every(Number.isFinite)).toBe(true);
+      expect(stochastic).toEqual(await run(sampler, 1, 5));
+      expect(stochastic).not.toEqual(await run(sampler, 0, 5));
+    }
+    await expect(load('diffusion-tiny', { sampler: 'ddpm', eta: 1 })).rejects.toThrow(/ddpm always samples ancestrally/);
+    await expect(load('diffusion-tiny', { eta: -1 })).rejects.toThrow(/eta must be a finite number >= 0/);
+    await expect(load('flow-tiny', { eta: 1 })).rejects.toThrow(/applies to diffusion policies/);
+  });
+
   it('flow truncation runs up to every exit and reports which one answered', async () => {
     const policy = await load('flow-tiny', { sampler: 'truncated' });
     const chunk = await policy.predictChunk(example('flow-tiny'));
