@@ -112,4 +112,16 @@ describe('ArmatureNode sampling parameters', () => {
     expect(node.params.noise_scale).toBe(-1);
     await node.close();
   });
+
+  it('eta reaches the policy it loads: refused for a chunk-regression model, left to the sampler when negative', async () => {
+    const prepared = async (eta: number) => {
+      const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, eta } }), log: () => {} });
+      await node.prepare();
+      return node;
+    };
+    await expect(prepared(1)).rejects.toThrow(/eta applies to diffusion policies/);
+    const node = await prepared(-1);
+    expect(node.params.eta).toBe(-1);
+    await node.close();
+  });
 });
