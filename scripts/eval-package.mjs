@@ -11,10 +11,11 @@
  *   node scripts/eval-package.mjs uniact-small --robot universal_robots/ur5e --episodes 10
  *   node scripts/eval-package.mjs flow-base --samplers truncated --schedule replan --replan 8
  *   node scripts/eval-package.mjs flow-base --samplers truncated --noise-scale 1
+ *   node scripts/eval-package.mjs diffusion-small --samplers streaming --eta 0
  *
  * --schedule / --replan / --blend-steps choose chunk execution over the package's own (folder
- * suffix e.g. -replan-r8), --noise-scale a flow package's sampling noise scale (suffix -ns1); runs
- * record what they ran with.
+ * suffix e.g. -replan-r8), --noise-scale a flow package's sampling noise scale (suffix -ns1), --eta a
+ * diffusion package's DDIM eta (suffix -eta0); runs record what they ran with.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,9 @@ const replan = opt('--replan', null);
 const blendSteps = opt('--blend-steps', null);
 /** flow: sampling noise scale over the package's own */
 const noiseScale = opt('--noise-scale', null);
-const scheduleTag = [schedule, replan ? `r${replan}` : null, blendSteps ? `b${blendSteps}` : null, noiseScale !== null ? `ns${noiseScale}` : null].filter(Boolean).join('-');
+/** diffusion: DDIM eta over the sampler's default */
+const eta = opt('--eta', null);
+const scheduleTag = [schedule, replan ? `r${replan}` : null, blendSteps ? `b${blendSteps}` : null, noiseScale !== null ? `ns${noiseScale}` : null, eta !== null ? `eta${eta}` : null].filter(Boolean).join('-');
 const pkg = path.join(ROOT, 'models', name);
 const evalDir = path.join(pkg, 'eval');
 
@@ -61,6 +64,7 @@ if (!args.includes('--collect-only')) {
       if (replan) cli.push('--replan', replan);
       if (blendSteps) cli.push('--blend-steps', blendSteps);
       if (noiseScale !== null) cli.push('--noise-scale', noiseScale);
+      if (eta !== null) cli.push('--eta', eta);
       process.stderr.write(`$ node ${cli.join(' ')}\n`);
       const r = spawnSync(process.execPath, cli, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
       if (r.status !== 0) process.exit(r.status ?? 1);
@@ -81,6 +85,8 @@ for (const dir of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
     ...(r.config?.policy?.rtiTail ? { rti_tail: r.config.policy.rtiTail } : {}),
     // flow sampling noise scale chosen over the package's (absent: the package's own at the time of the run)
     ...(r.config?.policy?.noiseScale !== undefined ? { noise_scale: r.config.policy.noiseScale } : {}),
+    // diffusion DDIM eta chosen over the sampler's default (absent: the default at the time of the run)
+    ...(r.config?.policy?.eta !== undefined ? { eta: r.config.policy.eta } : {}),
     // chunk execution chosen over the package's (absent: the package's own at the time of the run)
     ...(r.config?.schedule ? { schedule: r.config.schedule } : {}),
     ...(r.config?.replan ? { replan: r.config.replan } : {}),
@@ -102,4 +108,4 @@ const summary = {
   runs,
 };
 writeFileSync(path.join(evalDir, 'results.json'), JSON.stringify(summary, null, 1) + '\n');
-for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}${r.schedule ? ` ${r.schedule.mode ?? ''}` : ''}${r.replan ? ` r${r.replan}` : ''}${r.noise_scale !== undefined ? ` ns${r.noise_scale}` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
+for (const r of runs) process.stdout.write(`${r.suite}\t${r.robot ?? ''}\t${r.sampler}${r.rti_tail ? ` (tail ${r.rti_tail})` : ''}${r.schedule ? ` ${r.schedule.mode ?? ''}` : ''}${r.replan ? ` r${r.replan}` : ''}${r.noise_scale !== undefined ? ` ns${r.noise_scale}` : ''}${r.eta !== undefined ? ` eta${r.eta}` : ''}\t${(100 * r.success_rate).toFixed(1)} %\t${r.episodes} episodes\tnfe/action ${r.nfe_per_action?.toFixed(2) ?? '-'}\n`);
