@@ -110,7 +110,7 @@ export class DiffusionPolicy implements Policy {
     }
     this.eta = opts.eta ?? (this.mode === 'streaming' ? STREAMING_ETA : 0);
     if (!(this.eta >= 0 && Number.isFinite(this.eta))) throw new SamplerError(`${m.name}: DDIM eta must be a finite number >= 0, got ${opts.eta}`);
-    if (this.eta > 0 && this.mode === 'ddpm') throw new SamplerError(`${m.name}: eta applies to the ddim, streaming and rti samplers; ddpm always samples ancestrally`);
+    if (opts.eta !== undefined && this.mode === 'ddpm') throw new SamplerError(`${m.name}: eta applies to the ddim, streaming and rti samplers; ddpm always samples ancestrally`);
     const tSpec = this.denoiserGraph.spec.inputs.find((t) => t.name === 'timesteps');
     this.perPositionInput = (tSpec?.shape.length ?? 1) === 2;
     const perPosition = d.per_position_timesteps && this.perPositionInput;
