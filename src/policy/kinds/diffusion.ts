@@ -9,6 +9,7 @@ import { embodimentOf, fillObservationInputs, releasePackage, requireGraph, type
 import { actionsSince, inBackground, makeChunk, policyMetadata, rtiExecuteLength } from './common.ts';
 import { Rng } from '../../util/random.ts';
 import {
+  checkEta,
   makeSchedule,
   sampleDdim,
   sampleDdpm,
@@ -108,8 +109,7 @@ export class DiffusionPolicy implements Policy {
     if (this.mode === 'streaming' && !d.per_position_timesteps) {
       throw new SamplerError(`${m.name}: streaming needs a denoiser trained with per-position timesteps (manifest diffusion.per_position_timesteps is false); use ddim or rti`);
     }
-    this.eta = opts.eta ?? (this.mode === 'streaming' ? STREAMING_ETA : 0);
-    if (!(this.eta >= 0 && Number.isFinite(this.eta))) throw new SamplerError(`${m.name}: DDIM eta must be a finite number >= 0, got ${opts.eta}`);
+    this.eta = checkEta(opts.eta ?? (this.mode === 'streaming' ? STREAMING_ETA : 0), m.name);
     if (opts.eta !== undefined && this.mode === 'ddpm') throw new SamplerError(`${m.name}: eta applies to the ddim, streaming and rti samplers; ddpm always samples ancestrally`);
     const tSpec = this.denoiserGraph.spec.inputs.find((t) => t.name === 'timesteps');
     this.perPositionInput = (tSpec?.shape.length ?? 1) === 2;

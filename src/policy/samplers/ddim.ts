@@ -4,7 +4,7 @@
  */
 import type { Rng } from '../../util/random.ts';
 import { alphaBarAt, ddimTimesteps, ddimUpdate, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
+import { checkChunk, checkEta, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult } from './types.ts';
 
 export interface DdimLoopOptions extends ChunkShape {
   denoiser: Denoiser;
@@ -26,8 +26,7 @@ export interface DdimLoopOptions extends ChunkShape {
 export async function runDdim(o: DdimLoopOptions): Promise<number> {
   const size = chunkSize(o, 'DDIM');
   checkChunk(o.x, size, 'DDIM x');
-  const eta = o.eta ?? 0;
-  if (!(eta >= 0)) throw new SamplerError(`DDIM eta must be >= 0, got ${eta}`);
+  const eta = checkEta(o.eta ?? 0, 'DDIM');
   if (eta > 0 && !o.rng) throw new SamplerError('DDIM with eta > 0 needs an rng for the variance noise');
   const tBuf = new Float32Array(o.horizon);
   const noise = eta > 0 ? new Float32Array(size) : undefined;

@@ -34,7 +34,7 @@ import type { Rng } from '../../util/random.ts';
 import { runDdim } from './ddim.ts';
 import { drawNoise, integrateFlow, interpolate } from './flow.ts';
 import { addNoise, alphaBarAt, ddimTimesteps, ddimUpdate, ddimUpdateRows, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
+import { checkChunk, checkEta, checkFiniteResult, checkOutputLength, chunkSize, SamplerError, type ChunkShape, type Denoiser, type SampleResult, type VelocityField } from './types.ts';
 
 /** How discrete gripper dims of the previous chunk enter the warm start. */
 export interface GripperWarmStart {
@@ -206,7 +206,7 @@ async function runPerPositionWarmStart(o: RtiDdimOptions & { x: Float32Array }):
     if (i >= H - o.shift) x.set(noise.subarray(i * A, (i + 1) * A), i * A);
     else addNoise({ x0: x, noise, alphaBar: alphaBarAt(schedule, tOf(start[i]!)), out: x, start: i * A, end: (i + 1) * A });
   }
-  const eta = o.eta ?? 0;
+  const eta = checkEta(o.eta ?? 0, 'RTI');
   const tBuf = new Float32Array(H);
   const tNext = new Float32Array(H);
   for (let j = 0; j < k; j++) {

@@ -27,7 +27,7 @@
  */
 import type { Rng } from '../../util/random.ts';
 import { addNoise, alphaBarAt, ddimUpdateRows, type NoiseSchedule } from './schedule.ts';
-import { checkChunk, checkModelOutput, chunkSize, SamplerError, type ChunkShape, type Denoiser } from './types.ts';
+import { checkChunk, checkEta, checkModelOutput, chunkSize, SamplerError, type ChunkShape, type Denoiser } from './types.ts';
 
 export interface StreamingOptions extends ChunkShape {
   schedule: NoiseSchedule;
@@ -84,8 +84,7 @@ export class StreamingBuffer {
     this.levels = K;
     this.stride = Math.floor(T / K);
     this.schedule = o.schedule;
-    this.eta = o.eta ?? 0;
-    if (!(this.eta >= 0)) throw new SamplerError(`streaming eta must be >= 0, got ${this.eta}`);
+    this.eta = checkEta(o.eta ?? 0, 'streaming');
     this.rng = o.rng;
     this.x = new Float32Array(this.size);
     this.noise = new Float32Array(this.size);

@@ -86,6 +86,12 @@ export function checkFiniteResult(x: Float32Array, what: string): Float32Array {
   return x;
 }
 
+/** Reject a DDIM eta that is not a finite number >= 0 (0 deterministic, 1 DDPM-like); `who` names the sampler or package. */
+export function checkEta(eta: number, who: string): number {
+  if (!(eta >= 0 && Number.isFinite(eta))) throw new SamplerError(`${who}: DDIM eta must be a finite number >= 0, got ${eta}`);
+  return eta;
+}
+
 /** Check that a caller-supplied chunk has the right length. */
 export function checkChunk(x: Float32Array, size: number, name: string): void {
   if (x.length !== size) throw new SamplerError(`${name} has length ${x.length}, expected ${size} (horizon * actionDim)`);
