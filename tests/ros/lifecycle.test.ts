@@ -101,26 +101,22 @@ describe('ArmatureNode chunk schedule: parameters over the model package', () =>
 });
 
 describe('ArmatureNode sampling parameters', () => {
+  const prepared = async (parameters: { noise_scale?: number; eta?: number }) => {
+    const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, ...parameters } }), log: () => {} });
+    await node.prepare();
+    return node;
+  };
+
   it("noise_scale reaches the policy it loads: refused for a chunk-regression model, left to the model when negative", async () => {
-    const prepared = async (noise_scale: number) => {
-      const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, noise_scale } }), log: () => {} });
-      await node.prepare();
-      return node;
-    };
-    await expect(prepared(0.5)).rejects.toThrow(/noise scale applies to flow policies/);
-    const node = await prepared(-1);
+    await expect(prepared({ noise_scale: 0.5 })).rejects.toThrow(/noise scale applies to flow policies/);
+    const node = await prepared({ noise_scale: -1 });
     expect(node.params.noise_scale).toBe(-1);
     await node.close();
   });
 
   it('eta reaches the policy it loads: refused for a chunk-regression model, left to the sampler when negative', async () => {
-    const prepared = async (eta: number) => {
-      const node = new ArmatureNode({ transport: new InProcessBus().node('armature', { parameters: { model_dir: MODEL, eta } }), log: () => {} });
-      await node.prepare();
-      return node;
-    };
-    await expect(prepared(1)).rejects.toThrow(/eta applies to diffusion policies/);
-    const node = await prepared(-1);
+    await expect(prepared({ eta: 1 })).rejects.toThrow(/eta applies to diffusion policies/);
+    const node = await prepared({ eta: -1 });
     expect(node.params.eta).toBe(-1);
     await node.close();
   });

@@ -87,6 +87,16 @@ export function target(tau: number, A: number): Float32Array {
   return r;
 }
 
+/** Sample mean and (population) standard deviation of a set of draws. */
+export function moments(x: ArrayLike<number>): { mean: number; std: number } {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m += x[i]!;
+  m /= x.length;
+  let v = 0;
+  for (let i = 0; i < x.length; i++) v += (x[i]! - m) ** 2;
+  return { mean: m, std: Math.sqrt(v / x.length) };
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

@@ -4,7 +4,7 @@ import { makeSchedule, type NoiseSchedule } from '../../src/policy/samplers/sche
 import { StreamingBuffer } from '../../src/policy/samplers/streaming.ts';
 import { SamplerError } from '../../src/policy/samplers/types.ts';
 import { Rng } from '../../src/util/random.ts';
-import { gaussianDenoiser, maxAbsDiff, target } from './analytic.ts';
+import { gaussianDenoiser, maxAbsDiff, moments, target } from './analytic.ts';
 
 const A = 3;
 const sched = (beta: 'linear' | 'squaredcos_cap_v2' = 'squaredcos_cap_v2', prediction: 'epsilon' | 'sample' = 'epsilon'): NoiseSchedule =>
@@ -121,13 +121,6 @@ describe('StreamingBuffer', () => {
     // zero mean: the grid's top level (t = 90 for K = 16) is not pure noise, which would bias a non-zero mean
     const std = 0.5;
     const denoiser = gaussianDenoiser({ schedule: s, actionDim: D, mean: () => new Float32Array(D), std });
-    const moments = (a: ArrayLike<number>) => {
-      let m = 0;
-      for (let i = 0; i < D; i++) m += a[i]! / D;
-      let v = 0;
-      for (let i = 0; i < D; i++) v += (a[i]! - m) ** 2 / D;
-      return { mean: m, std: Math.sqrt(v) };
-    };
     const emitted: number[][] = [];
     const stds: number[] = [];
     for (const eta of [0, 1]) {
